@@ -1,0 +1,236 @@
+"""Settings: every environment variable the bot reads, validated once at start-up.
+
+`load_settings(environ)` is the only place that looks at the environment. A missing or malformed value
+raises `ConfigError` whose message is one line naming the variable and what it expects; the CLI prints
+that line and exits with status 2. Secret values are `SecretStr`, so they never show in a repr, and no
+message here ever quotes one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from collections.abc import Mapping
+from datetime import time
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from bot.sandbox import SANDBOX_API_KEY
+
+DEFAULT_DATABASE_URL = "sqlite:///katalo-bot.db"
+
+# What each variable expects, in the words of the one-line error a user sees.
+EXPECTS: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "a Slack bot token starting with xoxb-",
+    "SLACK_SIGNING_SECRET": "the app's signing secret (Basic Information → App Credentials)",
+    "SLACK_APP_TOKEN": "a Slack app-level token starting with xapp- (Socket Mode)",
+    "SLACK_API_URL": "an http(s) URL ending in /api/, e.g. https://slack.com/api/",
+    "KATALO_API_KEY": "a Katalo API key like kat_live_<publicKeyId>.<secret>",
+    "KATALO_API_URL": "an http(s) base URL, e.g. https://app.katalo.ai",
+    "KATALO_CACHE_TTL": "a whole number of seconds from 0 to 3600",
+    "KATALO_REQUESTS_PER_MINUTE": "a whole number of requests per minute, at least 1",
+    "DATABASE_URL": "a sqlite:/// or postgresql:// URL",
+    "PORT": "a TCP port number from 1 to 65535",
+    "DIGEST_CHANNEL": "a Slack channel id such as C0123456789",
+    "DIGEST_TIME": "a local time as HH:MM, e.g. 09:00",
+    "DIGEST_TIMEZONE": "an IANA time zone such as Europe/Berlin or UTC",
+    "ALLOWED_USER_IDS": "comma-separated Slack user ids such as U0123456789",
+    "ALLOWED_CHANNEL_IDS": "comma-separated Slack channel ids such as C0123456789",
+    "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+}
+SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "KATALO_API_KEY")
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_KATALO_KEY = re.compile(r"^kat_[A-Za-z0-9]+_[A-Za-z0-9_-]+\.\S+$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line fit to print as it is."""
+
+
+def _comma_list(value: Any, pattern: re.Pattern[str]) -> frozenset[str]:
+    if value is None or isinstance(value, frozenset):
+        return value or frozenset()
+    items = [item.strip() for item in str(value).split(",") if item.strip()]
+    if not all(pattern.match(item) for item in items):
+        raise ValueError("malformed id")
+    return frozenset(items)
+
+
+class Settings(BaseModel):
+    """The bot's configuration. Field aliases are the environment variable names."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    slack_bot_token: Annotated[SecretStr | None, Field(alias="SLACK_BOT_TOKEN")] = None
+    slack_signing_secret: Annotated[SecretStr | None, Field(alias="SLACK_SIGNING_SECRET")] = None
+    slack_app_token: Annotated[SecretStr | None, Field(alias="SLACK_APP_TOKEN")] = None
+    slack_api_url: Annotated[str, Field(alias="SLACK_API_URL")] = "https://slack.com/api/"
+    katalo_api_key: Annotated[SecretStr | None, Field(alias="KATALO_API_KEY")] = None
+    katalo_api_url: Annotated[str, Field(alias="KATALO_API_URL")] = "https://app.katalo.ai"
+    katalo_cache_ttl: Annotated[int, Field(alias="KATALO_CACHE_TTL", ge=0, le=3600, strict=False)] = 60
+    katalo_requests_per_minute: Annotated[int, Field(alias="KATALO_REQUESTS_PER_MINUTE", ge=1)] = 60
+    database_url: Annotated[str, Field(alias="DATABASE_URL")] = DEFAULT_DATABASE_URL
+    port: Annotated[int, Field(alias="PORT", ge=1, le=65535)] = 3000
+    digest_channel: Annotated[str | None, Field(alias="DIGEST_CHANNEL")] = None
+    digest_time: Annotated[time, Field(alias="DIGEST_TIME")] = time(9, 0)
+    digest_timezone: Annotated[ZoneInfo, Field(alias="DIGEST_TIMEZONE")] = ZoneInfo("UTC")
+    allowed_user_ids: Annotated[frozenset[str], Field(alias="ALLOWED_USER_IDS")] = frozenset()
+    allowed_channel_ids: Annotated[frozenset[str], Field(alias="ALLOWED_CHANNEL_IDS")] = frozenset()
+    log_level: Annotated[str, Field(alias="LOG_LEVEL")] = "INFO"
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("not a bot token")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("not an app token")
+        return value
+
+    @field_validator("katalo_api_key")
+    @classmethod
+    def _katalo_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _KATALO_KEY.match(value.get_secret_value()):
+            raise ValueError("not a Katalo key")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_url(cls, value: str) -> str:
+        _require_http_url(value)
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("katalo_api_url")
+    @classmethod
+    def _katalo_url(cls, value: str) -> str:
+        _require_http_url(value)
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Heroku-style platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value.removeprefix(prefix)
+        if value.startswith(("sqlite:///", "postgresql+psycopg://")):
+            return value
+        raise ValueError("unsupported database")
+
+    @field_validator("digest_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise ValueError("not a channel id")
+        return value
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+            if not match:
+                raise ValueError("not HH:MM")
+            return time(int(match[1]), int(match[2]))
+        return value
+
+    @field_validator("digest_timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError("unknown zone") from exc
+        return value
+
+    @field_validator("allowed_user_ids", mode="before")
+    @classmethod
+    def _users(cls, value: Any) -> frozenset[str]:
+        return _comma_list(value, _USER_ID)
+
+    @field_validator("allowed_channel_ids", mode="before")
+    @classmethod
+    def _channels(cls, value: Any) -> frozenset[str]:
+        return _comma_list(value, _CHANNEL_ID)
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("unknown level")
+        return level
+
+    @property
+    def katalo_is_local(self) -> bool:
+        """True when KATALO_API_URL points at this machine: the sandbox, never the real API."""
+        host = urlsplit(self.katalo_api_url).hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def katalo_key(self) -> str:
+        """The key to send to Katalo: the configured one, or the sandbox's own when pointed at it."""
+        if self.katalo_api_key is not None:
+            return self.katalo_api_key.get_secret_value()
+        if self.katalo_is_local:
+            return SANDBOX_API_KEY
+        raise ConfigError(f"KATALO_API_KEY is not set: expected {EXPECTS['KATALO_API_KEY']}")
+
+    def require(self, *variables: str) -> None:
+        """Stop start-up unless each named variable is set (which ones depends on the subcommand)."""
+        for variable in variables:
+            if getattr(self, _FIELD_BY_ALIAS[variable]) is None:
+                raise ConfigError(f"{variable} is not set: expected {EXPECTS[variable]}")
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value configured, for the log filter that redacts them."""
+        values = (getattr(self, _FIELD_BY_ALIAS[name]) for name in SECRET_VARIABLES)
+        return tuple(value.get_secret_value() for value in values if value is not None)
+
+    @property
+    def logging_level(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+_FIELD_BY_ALIAS = {field.alias: name for name, field in Settings.model_fields.items()}
+
+
+def _require_http_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) URL")
+
+
+def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
+    """Read and validate the settings from `environ`; `overrides` (field names) win over it."""
+    # A blank value (`PORT=` in an env file) means "use the default", not "invalid".
+    known: dict[str, Any] = {name: environ[name] for name in EXPECTS if environ.get(name, "").strip()}
+    known.update({Settings.model_fields[key].alias or key: value for key, value in overrides.items()})
+    try:
+        return Settings.model_validate(known)
+    except ValidationError as exc:
+        variable = str(exc.errors()[0]["loc"][0])
+        # Never repeat a secret; other values are echoed because seeing the typo helps.
+        shown = "" if variable in SECRET_VARIABLES else f" (got {str(known.get(variable))[:80]!r})"
+        raise ConfigError(f"{variable} is malformed: expected {EXPECTS[variable]}{shown}") from None
