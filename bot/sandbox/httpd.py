@@ -1,0 +1,130 @@
+"""The sandbox's HTTP plumbing on the standard library: a quiet, keep-alive, closable server.
+
+Owns what http.server gets wrong for a test double: it logs every request to stderr, answers its own
+errors in HTML, looks up the host's name on bind, and leaves keep-alive connections open after
+shutdown. Every method goes to one callback; what to answer is server.py's business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import socket
+import socketserver
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Hands every request to the server's callback; speaks HTTP/1.1 so clients keep connections."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "katalo-sandbox"
+    sys_version = ""
+    timeout = 60  # an idle keep-alive connection is closed after a minute
+    # Headers and body go out in two writes; with Nagle on, the second waits ~40 ms for the client's
+    # delayed ACK on every small response.
+    disable_nagle_algorithm = True
+    server: Httpd
+
+    def _dispatch(self) -> None:
+        self._discard_body()
+        self.server.callback(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
+
+    def _discard_body(self) -> None:
+        """Read a request body nobody wants, so the next request on the connection parses."""
+        length = self.headers.get("Content-Length")
+        # Chunked, unreadable or huge bodies are not read: closing the connection is simpler.
+        if self.headers.get("Transfer-Encoding") or (
+            length and not (length.isdigit() and int(length) < 1 << 20)
+        ):
+            self.close_connection = True
+        elif length:
+            self.rfile.read(int(length))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors http.server raises itself (bad request line, unknown method) as Katalo envelopes."""
+        status = 405 if code == 501 else code  # 501 is http.server's word for an unknown method
+        error = {"code": "bad_request", "message": message or "request not understood"}
+        error |= {"retryable": False, "retry_after": None}
+        self.close_connection = True
+        Httpd.send_json(self, status, json.dumps({"error": error}).encode(), None)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the sandbox keeps test output clean, and a log line is one more place a key could leak."""
+
+
+class Httpd(ThreadingHTTPServer):
+    """A threading HTTP server that calls `callback(handler)` for every request."""
+
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 refuses connections under benchmark bursts
+
+    def __init__(self, address: tuple[str, int], callback: Callable[[BaseHTTPRequestHandler], None]) -> None:
+        self.callback = callback
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        self._closed = False
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's getfqdn(), a reverse DNS lookup that can stall for seconds."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is routine; anything else goes to logging, never to stderr."""
+        log.debug("sandbox connection error", exc_info=True)
+
+    def close(self) -> None:
+        """Close the listening socket and cut open connections, so their threads end. Idempotent."""
+        with self._connections_lock:
+            if self._closed:
+                return
+            self._closed = True
+            connections = list(self._connections)
+        self.server_close()
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by its client
+                connection.shutdown(socket.SHUT_RDWR)
+
+    @staticmethod
+    def send_json(
+        request: BaseHTTPRequestHandler, status: int, payload: bytes, retry_after: float | None
+    ) -> None:
+        """One complete response with Content-Length, so the connection stays usable."""
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Cache-Control", "no-store")
+        request.send_header("Content-Length", str(len(payload)))
+        if retry_after is not None:
+            request.send_header("Retry-After", _seconds(retry_after))
+        if request.close_connection:
+            request.send_header("Connection", "close")
+        request.end_headers()
+        if request.command != "HEAD":
+            request.wfile.write(payload)
+
+
+def _seconds(value: float) -> str:
+    """Retry-After text: whole seconds as an integer; fractions kept so tests need not wait a second."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}" if math.isfinite(value) else "0"

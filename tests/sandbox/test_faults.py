@@ -1,0 +1,150 @@
+"""SandboxServer fault injection over real HTTP: statuses, raw bodies, delays, drops, counts, latency."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from bot.sandbox.server import SandboxServer
+from tests.sandbox.helpers import EVENTS, SUMMARY
+
+
+def test_429_carries_retry_after_in_body_and_header(server: SandboxServer, client: httpx.Client) -> None:
+    """An injected 429 is rate_limited, retryable, with retry_after and a Retry-After header."""
+    server.inject(SUMMARY, status=429, retry_after=7)
+    response = client.get(SUMMARY)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "7"
+    assert response.json() == {
+        "error": {
+            "code": "rate_limited",
+            "message": "injected fault: HTTP 429",
+            "retryable": True,
+            "retry_after": 7,
+        }
+    }
+
+
+def test_429_without_retry_after_has_no_header(server: SandboxServer, client: httpx.Client) -> None:
+    """retry_after None is sent as null, and no Retry-After header goes out."""
+    server.inject(SUMMARY, status=429)
+    response = client.get(SUMMARY)
+    assert response.json()["error"]["retry_after"] is None
+    assert "retry-after" not in response.headers
+
+
+def test_fractional_retry_after_is_kept(server: SandboxServer, client: httpx.Client) -> None:
+    """Fractions survive in both places, so client tests need not sleep whole seconds."""
+    server.inject(SUMMARY, status=429, retry_after=0.25)
+    response = client.get(SUMMARY)
+    assert response.headers["retry-after"] == "0.25"
+    assert response.json()["error"]["retry_after"] == 0.25
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retryable"),
+    [
+        (500, "internal_error", True),
+        (503, "unavailable", True),
+        (502, "unavailable", True),
+        (403, "forbidden", False),
+    ],
+)
+def test_status_fault_answers_the_documented_envelope(
+    server: SandboxServer, client: httpx.Client, status: int, code: str, retryable: bool
+) -> None:
+    """A status fault answers that status with its code from the error table."""
+    server.inject(EVENTS, status=status)
+    response = client.get(EVENTS)
+    assert response.status_code == status
+    assert response.json()["error"] | {"message": ""} == {
+        "code": code,
+        "message": "",
+        "retryable": retryable,
+        "retry_after": None,
+    }
+
+
+@pytest.mark.parametrize(("body", "status"), [(b"<html>oops", None), (b'{"usage": 5}', None), (b"{", 502)])
+def test_body_fault_is_sent_verbatim(
+    server: SandboxServer, client: httpx.Client, body: bytes, status: int | None
+) -> None:
+    """A body fault sends those exact bytes, with status 200 unless one is given."""
+    server.inject(SUMMARY, body=body, status=status)
+    response = client.get(SUMMARY)
+    assert response.content == body
+    assert response.status_code == (status or 200)
+
+
+def test_delay_fault_slows_then_answers_normally(server: SandboxServer, client: httpx.Client) -> None:
+    """A delay-only fault holds the answer back, then answers as usual."""
+    server.inject(SUMMARY, delay=0.3)
+    started = time.monotonic()
+    response = client.get(SUMMARY)
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200
+
+
+def test_delay_makes_a_client_time_out(server: SandboxServer, client: httpx.Client) -> None:
+    """A delay longer than the client's read timeout surfaces as a timeout."""
+    server.inject(SUMMARY, delay=0.5)
+    with pytest.raises(httpx.ReadTimeout):
+        client.get(SUMMARY, timeout=0.1)
+
+
+def test_drop_closes_without_a_response(server: SandboxServer, client: httpx.Client) -> None:
+    """A drop fault closes the connection with no bytes sent; the next request is served."""
+    server.inject(SUMMARY, drop=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get(SUMMARY)
+    assert client.get(SUMMARY).status_code == 200
+
+
+def test_times_counts_uses(server: SandboxServer, client: httpx.Client) -> None:
+    """times=2 applies to two requests, then the path answers normally."""
+    server.inject(SUMMARY, status=500, times=2)
+    assert [client.get(SUMMARY).status_code for _ in range(3)] == [500, 500, 200]
+
+
+def test_times_none_lasts_until_cleared(server: SandboxServer, client: httpx.Client) -> None:
+    """times=None keeps failing until clear_faults()."""
+    server.inject(SUMMARY, status=503, times=None)
+    assert [client.get(SUMMARY).status_code for _ in range(4)] == [503] * 4
+    server.clear_faults()
+    assert client.get(SUMMARY).status_code == 200
+
+
+def test_faults_are_fifo_per_path(server: SandboxServer, client: httpx.Client) -> None:
+    """Faults for a path are consumed in the order queued; other paths are untouched."""
+    server.inject(SUMMARY, status=429, retry_after=1)
+    server.inject(SUMMARY, status=500)
+    assert client.get(EVENTS).status_code == 200
+    assert [client.get(SUMMARY).status_code for _ in range(3)] == [429, 500, 200]
+
+
+def test_faulted_requests_are_counted(server: SandboxServer, client: httpx.Client) -> None:
+    """request_count includes requests that were faulted, dropped included."""
+    server.inject(SUMMARY, drop=True)
+    server.inject(SUMMARY, status=500)
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get(SUMMARY)
+    client.get(SUMMARY)
+    client.get(SUMMARY)
+    assert server.request_count(SUMMARY) == 3
+
+
+def test_latency_applies_to_every_request(server: SandboxServer, client: httpx.Client) -> None:
+    """The latency attribute delays every answer by that many seconds."""
+    server.latency = 0.15
+    started = time.monotonic()
+    client.get(SUMMARY)
+    client.get(EVENTS)
+    assert time.monotonic() - started >= 0.3
+
+
+def test_inject_refuses_zero_times(server: SandboxServer) -> None:
+    """times=0 would be a fault that never fires: it is refused."""
+    with pytest.raises(ValueError, match="times"):
+        server.inject(SUMMARY, status=500, times=0)
