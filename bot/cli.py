@@ -1,0 +1,91 @@
+"""The `katalo-bot` command: parses arguments, loads settings once, and runs one subcommand.
+
+Configuration problems end the process with one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+
+def _run_sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here, like every subcommand's module: `katalo-bot --help` stays fast.
+    from bot.sandbox import SANDBOX_API_KEY
+    from bot.sandbox.ledger import SandboxLedger
+    from bot.sandbox.server import SandboxServer
+
+    ledger = SandboxLedger(seed=args.seed, events=args.events)
+    server = SandboxServer(ledger, host=args.host, port=args.port, order=args.order)
+    print(f"Sandbox Katalo API on {server.url} ({ledger.event_count:,} events, {args.order}-first pages)")
+    print(f"  export KATALO_API_URL={server.url}   # the bot then uses the sandbox key by itself")
+    print(f"  curl -H 'Authorization: Bearer {SANDBOX_API_KEY}' {server.url}/api/v1/usage/summary")
+    print(f"  sample job ids: {', '.join(ledger.job_ids(3))}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(settings, events=args.events, seed=args.seed, out=sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="katalo-bot",
+        description="A Slack bot that answers billing and usage questions about a Katalo API account.",
+        epilog="Configuration comes from environment variables; see the README's configuration table.",
+    )
+    parser.add_argument("--version", action="version", version=f"katalo-bot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="serve the offline Katalo API on this machine",
+        description="Serve a deterministic Katalo API (usage summary and billing ledger) over HTTP. "
+        "Point KATALO_API_URL at it to try the bot without a Katalo key.",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    sandbox.add_argument("--port", type=int, default=8765, help="port to listen on (default: %(default)s)")
+    sandbox.add_argument("--events", type=_positive, default=2000, help="ledger size (default: %(default)s)")
+    sandbox.add_argument("--order", choices=("newest", "oldest"), default="newest", help="page ordering")
+    sandbox.add_argument("--seed", type=int, default=7, help="data seed (default: %(default)s)")
+    sandbox.set_defaults(run=_run_sandbox)
+
+    demo = commands.add_parser(
+        "demo",
+        help="show what the bot answers, on the embedded sandbox (no Slack, no Katalo key)",
+        description="Start the sandbox Katalo API in-process and answer the usage and cost questions "
+        "the bot answers in Slack.",
+    )
+    demo.add_argument("--events", type=_positive, default=2000, help="sandbox ledger size")
+    demo.add_argument("--seed", type=int, default=7, help="sandbox data seed")
+    demo.set_defaults(run=_run_demo)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ if environ is None else environ)
+        configure_logging(settings.logging_level, settings.secrets())
+        return int(args.run(settings, args))
+    except ConfigError as exc:
+        print(f"katalo-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,73 @@
+"""The `katalo-bot` command as a user runs it: help, configuration errors, and the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+SECRETS = {
+    "KATALO_API_KEY": "kat_live_pkCLI.CLISECRETKEY0001",
+    "SLACK_BOT_TOKEN": "xoxb-CLISECRETTOKEN0002",
+    "SLACK_SIGNING_SECRET": "CLISECRETSIGNING0003",
+    "SLACK_APP_TOKEN": "xapp-CLISECRETAPP0004",
+}
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KATALO_", "DIGEST_", "ALLOWED_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_help_lists_the_subcommands():
+    """`--help` names every subcommand this version has."""
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("sandbox", "demo"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(("variable", "value"), [("PORT", "eighty"), ("DIGEST_TIMEZONE", "Nowhere/Town")])
+def test_bad_setting_exits_2_with_one_line(variable, value):
+    """A malformed variable stops start-up with exit 2 and one line naming it; no traceback."""
+    result = run("demo", env={variable: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"katalo-bot: {variable} is malformed: expected")
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_secret_is_not_echoed():
+    """A malformed key is named on stderr, its value never printed."""
+    result = run("demo", env={"KATALO_API_KEY": "not-a-key-CLISECRET"})
+    assert result.returncode == 2
+    assert "KATALO_API_KEY is malformed" in result.stderr
+    assert "CLISECRET" not in result.stderr + result.stdout
+
+
+def test_demo_answers_usage_and_cost_questions_on_the_sandbox():
+    """The demo shows plan usage, the latest events, one job's cost, and the cache collapsing a burst."""
+    result = run("demo", "--events", "500", env={**SECRETS, "LOG_LEVEL": "DEBUG"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Sandbox data" in out
+    assert "Used: " in out and "%" in out
+    assert "Latest ledger events:" in out
+    assert "What did job_" in out and "cost? $" in out
+    assert "50 simultaneous usage questions cost 1 request(s)" in out
+    for secret in SECRETS.values():
+        assert secret not in out + result.stderr
