@@ -1,0 +1,48 @@
+"""The tables, as SQLAlchemy Core objects for queries. Migrations (migrations/versions) create them.
+
+When a table changes, add a migration that changes it; this file then describes the newest version.
+A test checks that the migrated database and these definitions agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+
+from bot.db.types import MicroDollars, UTCDateTime
+
+metadata = MetaData()
+
+ledger_events = Table(
+    "ledger_events",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("job_id", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("usage_type", String(64)),
+    Column("billable", Boolean),
+    Column("unit_price_usd", MicroDollars),
+    Column("amount_usd", MicroDollars),
+    Column("config_fingerprint", String(128)),
+    Column("source_asset_id", String(128)),
+    Column("stored_at", UTCDateTime, nullable=False),
+    Index("ix_ledger_events_job_id_created_at", "job_id", "created_at"),
+    Index("ix_ledger_events_created_at", "created_at"),
+)
+
+# One row per mirrored ledger. Written with the events of each page, in the same transaction, so a
+# sync killed at any point leaves a state that matches what is stored.
+ledger_sync_state = Table(
+    "ledger_sync_state",
+    metadata,
+    Column("ledger", String(32), primary_key=True),
+    Column("page_order", String(16)),  # newest_first | oldest_first, once detected
+    Column("walk_cursor", String(1024)),  # where an unfinished walk goes on
+    Column("walk_top", UTCDateTime),  # newest-first: the newest event of the unfinished backfill
+    Column("complete_through", UTCDateTime),  # every event created at or before this is stored
+    Column("backfill_done", Boolean, nullable=False, default=False),
+    Column("last_success_at", UTCDateTime),  # when a sync last reached the end of what was new
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_error", String(300)),  # user-safe sentence of the last failure, cleared on success
+    Column("sync_owner", String(64)),  # the running sync, whose writes alone are accepted
+    Column("walks_restarted", Integer, nullable=False, default=0),
+)
