@@ -130,11 +130,13 @@ class EventsPage(_Model):
     @property
     def order(self) -> PageOrder | None:
         """The page's ordering, told from `created_at`; None when one page cannot tell."""
-        return detect_order(self.events)
+        if not self.events:
+            return None
+        return order_between(self.events[0].created_at, self.events[-1].created_at)
 
 
-def detect_order(events: tuple[BillingEvent, ...] | list[BillingEvent]) -> PageOrder | None:
-    """Newest- or oldest-first, from the first and last `created_at` that differ."""
-    if len(events) < 2 or events[0].created_at == events[-1].created_at:
+def order_between(earlier_served: datetime, later_served: datetime) -> PageOrder | None:
+    """The ledger's order from two events' times, the first served before the second; None if equal."""
+    if earlier_served == later_served:
         return None
-    return "newest_first" if events[0].created_at > events[-1].created_at else "oldest_first"
+    return "newest_first" if earlier_served > later_served else "oldest_first"

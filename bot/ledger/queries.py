@@ -1,0 +1,125 @@
+"""Questions the rest of the bot asks the ledger mirror: a job's events, a window's totals, top jobs.
+
+Windows are half-open, [start, end), in aware datetimes. Money comes back exact: amounts are summed
+as integer micro-dollars in SQL and turned into Decimal dollars here. Reads run in deferred
+(read-only) transactions, so on SQLite they never queue behind a sync's writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Engine, Select, func, select, type_coerce
+
+from bot.db.schema import ledger_events
+from bot.db.types import micros_to_dollars
+from bot.katalo.models import BillingEvent
+
+_EVENT_COLUMNS = [column for column in ledger_events.c if column.name != "stored_at"]
+# Summed as raw integers (not through MicroDollars' conversion), then turned into dollars once.
+_amount_micros = func.coalesce(func.sum(type_coerce(ledger_events.c.amount_usd, BigInteger)), 0)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many events, and their exact amount in dollars."""
+
+    events: int
+    amount_usd: Decimal
+
+
+@dataclass(frozen=True)
+class WindowTotals:
+    start: datetime
+    end: datetime
+    overall: Tally
+    by_usage_type: dict[str | None, Tally]
+    by_billable: dict[bool | None, Tally]
+
+
+@dataclass(frozen=True)
+class JobTotal:
+    job_id: str
+    events: int
+    amount_usd: Decimal
+
+
+class LedgerQueries:
+    """Read-only queries over the mirrored ledger."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def events_of_job(self, job_id: str) -> list[BillingEvent]:
+        """Every stored event of one job, oldest first."""
+        query = select(*_EVENT_COLUMNS).where(ledger_events.c.job_id == job_id)
+        return self._events(query.order_by(ledger_events.c.created_at, ledger_events.c.event_id))
+
+    def events_between(
+        self, start: datetime, end: datetime, *, limit: int | None = None
+    ) -> list[BillingEvent]:
+        """Events created in [start, end), newest first."""
+        query = select(*_EVENT_COLUMNS).where(_within(start, end))
+        query = query.order_by(ledger_events.c.created_at.desc(), ledger_events.c.event_id.desc()).limit(
+            limit
+        )
+        return self._events(query)
+
+    def totals(self, start: datetime, end: datetime) -> WindowTotals:
+        """Counts and exact amounts in [start, end): overall, by usage type and by billable."""
+        by_type = self._grouped(ledger_events.c.usage_type, start, end)
+        by_billable = self._grouped(ledger_events.c.billable, start, end)
+        overall = Tally(
+            sum(t.events for t in by_type.values()),
+            sum((t.amount_usd for t in by_type.values()), Decimal("0.00")),
+        )
+        return WindowTotals(start, end, overall, by_type, by_billable)
+
+    def top_jobs(self, start: datetime, end: datetime, *, limit: int = 5) -> list[JobTotal]:
+        """The jobs with the largest amounts in [start, end), largest first (ties by job id)."""
+        amount = _amount_micros.label("amount")
+        query = (
+            select(ledger_events.c.job_id, func.count().label("events"), amount)
+            .where(_within(start, end))
+            .group_by(ledger_events.c.job_id)
+            .order_by(amount.desc(), ledger_events.c.job_id)
+            .limit(limit)
+        )
+        return [JobTotal(row.job_id, row.events, micros_to_dollars(row.amount)) for row in self._rows(query)]
+
+    def fingerprints(self, start: datetime | None = None, end: datetime | None = None) -> dict[str, int]:
+        """Distinct config fingerprints with their event counts, most used first."""
+        count = func.count().label("events")
+        query = select(ledger_events.c.config_fingerprint, count).where(
+            ledger_events.c.config_fingerprint.is_not(None)
+        )
+        if start is not None and end is not None:
+            query = query.where(_within(start, end))
+        query = query.group_by(ledger_events.c.config_fingerprint).order_by(count.desc())
+        return {row.config_fingerprint: row.events for row in self._rows(query)}
+
+    def event_count(self) -> int:
+        return int(self._rows(select(func.count()).select_from(ledger_events))[0][0])
+
+    def _grouped(self, column: Any, start: datetime, end: datetime) -> dict[Any, Tally]:
+        query = (
+            select(column.label("key"), func.count().label("events"), _amount_micros.label("amount"))
+            .where(_within(start, end))
+            .group_by(column)
+        )
+        return {row.key: Tally(row.events, micros_to_dollars(row.amount)) for row in self._rows(query)}
+
+    def _events(self, query: Select[Any]) -> list[BillingEvent]:
+        return [BillingEvent.model_validate(dict(row._mapping)) for row in self._rows(query)]
+
+    def _rows(self, query: Select[Any]) -> Sequence[Any]:
+        with self.engine.connect().execution_options(readonly=True) as connection:
+            return connection.execute(query).all()
+
+
+def _within(start: datetime, end: datetime) -> Any:
+    return (ledger_events.c.created_at >= start) & (ledger_events.c.created_at < end)

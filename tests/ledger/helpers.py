@@ -1,0 +1,46 @@
+"""Building a mirror against a sandbox, and reading back what it stored."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import Engine, select
+
+from bot.db.schema import ledger_events
+from bot.katalo.budget import RequestBudget
+from bot.katalo.cache import SingleFlightCache
+from bot.katalo.client import KataloClient
+from bot.katalo.transport import RetryPolicy
+from bot.ledger.mirror import LedgerMirror
+from bot.sandbox import SANDBOX_API_KEY
+from bot.sandbox.server import SandboxServer
+
+EVENTS_PATH = "/api/v1/billing/events"
+# Fast retries, and a budget large enough not to matter: these tests are about the walk.
+TEST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05, max_total_wait=1.0, budget_wait=1.0)
+
+
+def client_for(sandbox: SandboxServer) -> KataloClient:
+    return KataloClient(
+        sandbox.url,
+        SANDBOX_API_KEY,
+        budget=RequestBudget(100_000),
+        cache=SingleFlightCache(0),
+        retry=TEST_RETRY,
+    )
+
+
+def mirror_for(
+    engine: Engine, sandbox: SandboxServer, *, page_limit: int = 50, **options: object
+) -> LedgerMirror:
+    return LedgerMirror(engine, client_for(sandbox), page_limit=page_limit, retry=TEST_RETRY, **options)
+
+
+def stored_ids(engine: Engine) -> Counter[str]:
+    """Every stored event id with how often it is stored (a duplicate shows as a count of 2)."""
+    with engine.connect() as connection:
+        return Counter(connection.execute(select(ledger_events.c.event_id)).scalars())
+
+
+def ledger_ids(sandbox: SandboxServer) -> Counter[str]:
+    return Counter(event["event_id"] for event in sandbox.ledger.iter_events())
