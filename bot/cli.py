@@ -37,6 +37,29 @@ def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
     return run_demo(settings, events=args.events, seed=args.seed, out=sys.stdout)
 
 
+def _run_sync(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from bot.db import open_database
+    from bot.katalo import KataloClient
+    from bot.ledger.mirror import LedgerMirror
+    from bot.ledger.progress import SyncProgress, summary_line
+
+    engine = open_database(settings.database_url)
+    with KataloClient.from_settings(settings) as client:
+        mirror = LedgerMirror(engine, client)
+        pace = settings.katalo_requests_per_minute
+        print(f"Syncing the billing ledger at up to {pace} requests a minute (KATALO_REQUESTS_PER_MINUTE).")
+        progress = SyncProgress(sys.stderr)
+        deadline = None if args.max_seconds is None else time.monotonic() + args.max_seconds
+        try:
+            report = mirror.run_sync(deadline=deadline, progress=progress)
+        finally:
+            progress.close()
+    print(summary_line(report))
+    return 1 if report.error is not None else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="katalo-bot",
@@ -58,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--order", choices=("newest", "oldest"), default="newest", help="page ordering")
     sandbox.add_argument("--seed", type=int, default=7, help="data seed (default: %(default)s)")
     sandbox.set_defaults(run=_run_sandbox)
+
+    sync = commands.add_parser(
+        "sync",
+        help="bring the ledger mirror up to date with Katalo's billing ledger",
+        description="Sync Katalo's billing ledger into the database (DATABASE_URL): the whole ledger the "
+        "first time, only what is new afterwards. Safe to interrupt and to run twice at once.",
+    )
+    sync.add_argument("--max-seconds", type=float, default=None, help="stop between pages after this long")
+    sync.set_defaults(run=_run_sync)
 
     demo = commands.add_parser(
         "demo",

@@ -45,5 +45,7 @@ def configure_logging(level: int, secrets: Iterable[str] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL at INFO; ours are logged at DEBUG by the transport already.
-    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
+    # httpx logs every request URL at INFO (ours are logged at DEBUG by the transport already), and
+    # Alembic its plugins and "Context impl" on every start-up: noise in a bot's log.
+    for chatty in ("httpx", "alembic"):
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))

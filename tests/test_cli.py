@@ -36,7 +36,7 @@ def test_help_lists_the_subcommands():
     """`--help` names every subcommand this version has."""
     result = run("--help")
     assert result.returncode == 0
-    for command in ("sandbox", "demo"):
+    for command in ("sandbox", "sync", "demo"):
         assert command in result.stdout
 
 
@@ -71,3 +71,14 @@ def test_demo_answers_usage_and_cost_questions_on_the_sandbox():
     assert "50 simultaneous usage questions cost 1 request(s)" in out
     for secret in SECRETS.values():
         assert secret not in out + result.stderr
+
+
+def test_sync_against_an_unreachable_katalo_fails_with_a_sentence(tmp_path):
+    """`katalo-bot sync` with Katalo down exits 1 with a sentence, not a traceback."""
+    result = run(
+        "sync",
+        env={"KATALO_API_URL": "http://127.0.0.1:9", "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"},
+    )
+    assert result.returncode == 1
+    assert "Katalo could not be reached" in result.stdout
+    assert "Traceback" not in result.stderr
