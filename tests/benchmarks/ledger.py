@@ -1,0 +1,110 @@
+"""Benchmark of the ledger mirror on a large sandbox ledger (issue: ledger mirror figures).
+
+    .venv/bin/python -m tests.benchmarks.ledger --events 1000000 [--database-url URL]
+
+Serves the sandbox from this process and runs `katalo-bot sync` as its own process (so the sync's
+peak RSS is its own, measured by wait4), with the request budget lifted; then times the queries in
+this process. Prints a table and writes it as JSON. Not part of the test suite (pytest collects
+only test_*.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.db import open_database
+from bot.ledger.queries import LedgerQueries
+from bot.sandbox.ledger import SandboxLedger
+from bot.sandbox.server import SandboxServer
+
+
+def timed_sync(sandbox_url: str, database_url: str) -> tuple[float, int, str]:
+    """Run `katalo-bot sync` once; (seconds, peak RSS in MB, summary line)."""
+    env = {
+        **os.environ,
+        "KATALO_API_URL": sandbox_url,
+        "KATALO_REQUESTS_PER_MINUTE": "10000000",
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "sync"], env=env, stdout=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    output = process.stdout.read().decode() if process.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"sync failed: {output}")
+    return seconds, usage.ru_maxrss // 1024, output.strip().splitlines()[-1]
+
+
+def median_ms(action: Callable[[], Any], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--json", default="bench-results/ledger.json")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="katalo-bench-"))
+    database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    rows: dict[str, Any] = {"events": args.events, "database": database_url.split(":")[0]}
+    # The sandbox serves from this process; the sync runs as its own process, measured alone.
+    with SandboxServer(SandboxLedger(events=args.events)) as sandbox:
+        seconds, rss, line = timed_sync(sandbox.url, database_url)
+        print(line, file=sys.stderr)
+        rows.update(initial_sync_s=round(seconds, 1), initial_events_per_s=round(args.events / seconds))
+        rows.update(initial_sync_peak_rss_mb=rss)
+        seconds, _, _ = timed_sync(sandbox.url, database_url)
+        rows["no_change_sync_s"] = round(seconds, 2)
+        sandbox.ledger.append(1000)
+        sandbox.reset_requests()
+        seconds, _, line = timed_sync(sandbox.url, database_url)
+        rows.update(
+            incremental_1000_sync_s=round(seconds, 2), incremental_1000_requests=sandbox.request_count()
+        )
+        print(line, file=sys.stderr)
+    engine = open_database(database_url)
+    queries = LedgerQueries(engine)
+    with engine.connect() as connection:
+        jobs = [row[0] for row in connection.exec_driver_sql("SELECT job_id FROM ledger_events LIMIT 5000")]
+    picks = random.Random(1).choices(jobs, k=200)
+    rows["job_lookup_ms_p50"] = round(median_ms(lambda: queries.events_of_job(picks.pop()), 200), 2)
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    rows["day_events"] = queries.totals(day, day + timedelta(days=1)).overall.events
+    rows["day_totals_ms_p50"] = round(median_ms(lambda: queries.totals(day, day + timedelta(days=1)), 20), 1)
+    rows["day_top_jobs_ms_p50"] = round(
+        median_ms(lambda: queries.top_jobs(day, day + timedelta(days=1)), 20), 1
+    )
+    print_table(rows)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+def print_table(rows: dict[str, Any]) -> None:
+    width = max(len(key) for key in rows)
+    print(f"{'figure':<{width}}  value")
+    for key, value in rows.items():
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
