@@ -1,0 +1,276 @@
+"""SlackStandIn over real HTTP, driven by slack_sdk's own WebClient and WebhookClient."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from bot.sandbox.slack import AUTH_TEST, SlackStandIn
+
+TOKEN = "xoxb-test-token"
+BLOCKS = [
+    {"type": "header", "text": {"type": "plain_text", "text": "Usage"}},
+    {"type": "section", "text": {"type": "mrkdwn", "text": "*$12.50* this month"}},
+]
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn(token=TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture
+def client(slack: SlackStandIn) -> WebClient:
+    return WebClient(token=TOKEN, base_url=slack.api_url, timeout=5)
+
+
+def api_error(call: Any) -> SlackApiError:
+    """The SlackApiError a WebClient call raises."""
+    with pytest.raises(SlackApiError) as raised:
+        call()
+    return raised.value
+
+
+# --- Web API ---------------------------------------------------------------------------------------
+
+
+def test_auth_test_answers_what_bolt_reads_at_start_up(slack: SlackStandIn, client: WebClient) -> None:
+    """auth.test answers the bot's identity, and the call is recorded with its bearer token."""
+    assert client.auth_test().data == AUTH_TEST
+    (call,) = slack.calls("auth.test")
+    assert call.headers["Authorization"] == f"Bearer {TOKEN}" and TOKEN not in repr(call)
+
+
+def test_post_message_answers_like_slack_and_is_recorded(slack: SlackStandIn, client: WebClient) -> None:
+    """chat.postMessage answers channel, ts and the message, and messages() holds the arguments."""
+    response = client.chat_postMessage(channel="C1", text="usage", blocks=BLOCKS, thread_ts="1.000200")
+    assert response["channel"] == "C1" and response["ts"] == "1764000000.000100"
+    assert response["message"] | {"ts": None} == {
+        "type": "message",
+        "user": "UBOT",
+        "bot_id": "BBOT",
+        "text": "usage",
+        "blocks": BLOCKS,
+        "thread_ts": "1.000200",
+        "ts": None,
+    }
+    assert slack.messages() == [{"channel": "C1", "text": "usage", "blocks": BLOCKS, "thread_ts": "1.000200"}]
+
+
+def test_ts_are_unique_and_increasing(client: WebClient) -> None:
+    """Every posted message gets a later ts than the one before, ephemeral ones included."""
+    ts = [client.chat_postMessage(channel="C1", text=str(n))["ts"] for n in range(3)]
+    ts.append(client.chat_postEphemeral(channel="C1", user="U1", text="psst")["message_ts"])
+    assert len(set(ts)) == 4 and ts == sorted(ts, key=float)
+
+
+def test_form_encoded_blocks_are_decoded(slack: SlackStandIn, client: WebClient) -> None:
+    """A form-encoded call's JSON `blocks` field is recorded as the list it encodes."""
+    client.api_call("chat.postMessage", params={"channel": "C1", "text": "t", "blocks": json.dumps(BLOCKS)})
+    (call,) = slack.calls("chat.postMessage")
+    assert call.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert call.params["blocks"] == BLOCKS and slack.messages("C1")[0]["blocks"] == BLOCKS
+
+
+def test_messages_filter_by_channel(slack: SlackStandIn, client: WebClient) -> None:
+    """messages(channel) holds only that channel's posts."""
+    client.chat_postMessage(channel="C1", text="one")
+    client.chat_postMessage(channel="C2", text="two")
+    assert [m["text"] for m in slack.messages("C2")] == ["two"]
+
+
+def test_other_chat_methods_answer_like_slack(client: WebClient) -> None:
+    """chat.postEphemeral, chat.update, chat.getPermalink and conversations.info answer Slack's shapes."""
+    assert client.chat_postEphemeral(channel="C1", user="U1", text="x")["message_ts"]
+    updated = client.chat_update(channel="C1", ts="1764000000.000100", text="new")
+    assert (updated["channel"], updated["ts"], updated["text"]) == ("C1", "1764000000.000100", "new")
+    permalink = client.chat_getPermalink(channel="C1", message_ts="1764000000.000100")["permalink"]
+    assert permalink == "https://katalo-test.slack.com/archives/C1/p1764000000000100"
+    assert client.conversations_info(channel="C1")["channel"] == {
+        "id": "C1",
+        "name": "general",
+        "is_member": True,
+    }
+
+
+def test_wrong_token_is_invalid_auth(slack: SlackStandIn) -> None:
+    """A call with another token raises SlackApiError invalid_auth (HTTP 200, as Slack answers)."""
+    error = api_error(lambda: WebClient(token="xoxb-wrong", base_url=slack.api_url).auth_test())
+    assert error.response.status_code == 200 and error.response["error"] == "invalid_auth"
+
+
+def test_missing_token_is_not_authed(slack: SlackStandIn) -> None:
+    """A call without a token answers not_authed, Slack's error for no token at all."""
+    error = api_error(lambda: WebClient(base_url=slack.api_url).chat_postMessage(channel="C1", text="x"))
+    assert error.response["error"] == "not_authed" and slack.messages() == []
+
+
+def test_unknown_channel_is_channel_not_found(slack: SlackStandIn, client: WebClient) -> None:
+    """With known_channels set, posting elsewhere answers channel_not_found and is not a message."""
+    slack.known_channels = {"C1"}
+    error = api_error(lambda: client.chat_postMessage(channel="C404", text="x"))
+    assert error.response["error"] == "channel_not_found"
+    assert slack.messages() == [] and len(slack.calls("chat.postMessage")) == 1
+
+
+def test_channel_not_joined_is_not_in_channel(slack: SlackStandIn, client: WebClient) -> None:
+    """With member_of set, posting to a known channel the bot has not joined answers not_in_channel."""
+    slack.member_of = {"C1"}
+    error = api_error(lambda: client.chat_postMessage(channel="C2", text="x"))
+    assert error.response["error"] == "not_in_channel"
+    assert client.conversations_info(channel="C2")["channel"]["is_member"] is False
+
+
+def test_message_without_content_is_no_text(client: WebClient) -> None:
+    """A message with neither text, blocks nor attachments answers no_text."""
+    assert api_error(lambda: client.api_call("chat.postMessage", json={"channel": "C1"})).response[
+        "error"
+    ] == ("no_text")
+
+
+def test_blocks_past_slack_limits_are_invalid_blocks(client: WebClient) -> None:
+    """51 blocks answer invalid_blocks, as Slack refuses them."""
+    blocks = [{"type": "divider"}] * 51
+    error = api_error(lambda: client.chat_postMessage(channel="C1", text="x", blocks=blocks))
+    assert error.response["error"] == "invalid_blocks"
+
+
+def test_unknown_method_is_unknown_method(client: WebClient) -> None:
+    """A method the stand-in does not implement answers unknown_method."""
+    assert api_error(lambda: client.api_call("reactions.add")).response["error"] == "unknown_method"
+
+
+# --- faults ----------------------------------------------------------------------------------------
+
+
+def test_429_raises_with_retry_after(slack: SlackStandIn, client: WebClient) -> None:
+    """An injected 429 reaches the caller as SlackApiError ratelimited with HTTP 429 and Retry-After."""
+    slack.inject("chat.postMessage", status=429, retry_after=7)
+    error = api_error(lambda: client.chat_postMessage(channel="C1", text="x"))
+    assert error.response.status_code == 429 and error.response["error"] == "ratelimited"
+    assert error.response.headers["Retry-After"] == "7"
+    assert client.chat_postMessage(channel="C1", text="x")["ok"] is True  # times=1: used up
+
+
+def test_429_is_retried_by_rate_limit_handler(slack: SlackStandIn, client: WebClient) -> None:
+    """With RateLimitErrorRetryHandler the client waits out the 429 and the call then succeeds."""
+    slack.inject("chat.postMessage", status=429, retry_after=0)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    assert client.chat_postMessage(channel="C1", text="x")["ok"] is True
+    assert len(slack.calls("chat.postMessage")) == 2 and len(slack.messages()) == 1
+
+
+def test_500_raises_server_error(slack: SlackStandIn, client: WebClient) -> None:
+    """An injected 500 reaches the caller as SlackApiError with HTTP 500, and nothing is posted."""
+    slack.inject("chat.postMessage", status=500)
+    error = api_error(lambda: client.chat_postMessage(channel="C1", text="x"))
+    assert error.response.status_code == 500 and slack.messages() == []
+
+
+def test_injected_error_repeats_until_cleared(slack: SlackStandIn, client: WebClient) -> None:
+    """error= answers HTTP 200 not-ok; times=None repeats it until clear_faults()."""
+    slack.inject("chat.update", error="cant_update_message", times=None)
+    for _ in range(2):
+        error = api_error(lambda: client.chat_update(channel="C1", ts="1.0", text="x"))
+        assert (error.response.status_code, error.response["error"]) == (200, "cant_update_message")
+    slack.clear_faults()
+    assert client.chat_update(channel="C1", ts="1.0", text="x")["ok"] is True
+
+
+def test_injected_delay_slows_the_answer(slack: SlackStandIn, client: WebClient) -> None:
+    """delay= alone answers normally, late."""
+    slack.inject("auth.test", delay=0.2)
+    started = time.monotonic()
+    assert client.auth_test()["ok"] is True
+    assert time.monotonic() - started >= 0.2
+
+
+def test_inject_refuses_a_fault_that_changes_nothing(slack: SlackStandIn) -> None:
+    """inject() without status, error or delay raises ValueError rather than silently doing nothing."""
+    with pytest.raises(ValueError, match="change nothing"):
+        slack.inject("chat.postMessage")
+
+
+# --- response URLs ---------------------------------------------------------------------------------
+
+
+def test_response_url_post_is_recorded(slack: SlackStandIn) -> None:
+    """A JSON post to a response URL answers 200 ok and is recorded under that URL."""
+    url, other = slack.new_response_url(), slack.new_response_url()
+    response = WebhookClient(url).send(text="done", response_type="in_channel", replace_original=True)
+    assert (response.status_code, response.body) == (200, "ok")
+    assert slack.posts(url) == [{"text": "done", "response_type": "in_channel", "replace_original": True}]
+    assert slack.posts(other) == [] and url != other
+
+
+def test_sixth_post_is_used_url(slack: SlackStandIn) -> None:
+    """A response URL takes five posts; the sixth answers 404 used_url and is not recorded."""
+    webhook = WebhookClient(slack.new_response_url())
+    statuses = [webhook.send(text=str(n)).status_code for n in range(5)]
+    sixth = webhook.send(text="6")
+    assert statuses == [200] * 5 and (sixth.status_code, sixth.body) == (404, "used_url")
+    assert len(slack.posts()) == 5
+
+
+def test_expired_response_url_is_refused(slack: SlackStandIn) -> None:
+    """An expired response URL answers 404 expired_url."""
+    url = slack.new_response_url()
+    slack.expire_response_url(url)
+    response = WebhookClient(url).send(text="late")
+    assert (response.status_code, response.body) == (404, "expired_url") and slack.posts() == []
+
+
+def test_unknown_response_url_is_invalid_url(slack: SlackStandIn) -> None:
+    """A response URL the stand-in never issued answers 404 invalid_url."""
+    response = WebhookClient(slack.url + "/response/0123456789abcdef01234567").send(text="x")
+    assert (response.status_code, response.body) == (404, "invalid_url")
+
+
+# --- waiting ---------------------------------------------------------------------------------------
+
+
+def test_wait_for_calls_returns_when_a_thread_posts(slack: SlackStandIn, client: WebClient) -> None:
+    """wait_for_calls returns once a background thread's call arrives."""
+    worker = threading.Timer(0.1, lambda: client.chat_postMessage(channel="C1", text="later"))
+    worker.start()
+    (call,) = slack.wait_for_calls("chat.postMessage", timeout=5)
+    worker.join()
+    assert call.params["text"] == "later"
+
+
+def test_wait_for_calls_timeout_lists_what_arrived(slack: SlackStandIn, client: WebClient) -> None:
+    """On timeout, wait_for_calls raises AssertionError naming the expected call and those that came."""
+    client.chat_postEphemeral(channel="C1", user="U1", text="only this")
+    with pytest.raises(
+        AssertionError, match=r"expected 1 chat\.postMessage call\(s\) within 0\.1 s, got 0"
+    ) as e:
+        slack.wait_for_calls("chat.postMessage", timeout=0.1)
+    assert "chat.postEphemeral(channel='C1', text='only this')" in str(e.value)
+
+
+def test_wait_for_posts_returns_when_a_thread_posts(slack: SlackStandIn) -> None:
+    """wait_for_posts returns once a background thread's post to the response URL is accepted."""
+    url = slack.new_response_url()
+    worker = threading.Timer(0.1, lambda: WebhookClient(url).send(text="answer"))
+    worker.start()
+    assert slack.wait_for_posts(url, timeout=5) == [{"text": "answer"}]
+    worker.join()
+
+
+def test_wait_for_posts_timeout_says_what_was_expected(slack: SlackStandIn) -> None:
+    """On timeout, wait_for_posts raises AssertionError saying how many posts it wanted and got."""
+    url = slack.new_response_url()
+    WebhookClient(url).send(text="first")
+    with pytest.raises(AssertionError, match=r"expected 2 post\(s\) to response URL .* within 0\.1 s") as e:
+        slack.wait_for_posts(url, count=2, timeout=0.1)
+    assert "text='first'" in str(e.value)
