@@ -43,3 +43,8 @@ def progress_bar(fraction: Decimal, width: int = 20) -> str:
 def clock_time(moment: datetime, zone: tzinfo) -> str:
     """`14:02` in `zone`: the "as of" time of a figure."""
     return moment.astimezone(zone).strftime("%H:%M")
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 event`, `2,000 events`."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")

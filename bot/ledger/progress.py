@@ -15,6 +15,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from bot.formatting import plural
 from bot.ledger.sync import SyncReport
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class SyncProgress:
             self._bar.close()
 
     def _details(self, report: SyncReport) -> str:
-        parts = [_count(report.pages, "page"), f"{report.events_new:,} new"]
+        parts = [plural(report.pages, "page"), f"{report.events_new:,} new"]
         if report.reached is not None:
             parts.append(f"at {report.reached:%Y-%m-%d %H:%M}")
         eta = self._eta(report)
@@ -73,7 +74,7 @@ def summary_line(report: SyncReport) -> str:
     if report.skipped:
         return f"Nothing done: {report.skipped}."
     rate = report.events_seen / report.seconds if report.seconds > 0 else 0.0
-    events, pages = _count(report.events_seen, "event"), _count(report.pages, "page")
+    events, pages = plural(report.events_seen, "event"), plural(report.pages, "page")
     line = (
         f"Read {events} ({report.events_new:,} new) in {pages}, {report.seconds:.1f} s ({rate:,.0f} events/s)"
     )
@@ -82,7 +83,3 @@ def summary_line(report: SyncReport) -> str:
     if report.error is not None:
         return f"{line}. Stopped: {report.error.user_message}"
     return f"{line}. " + ("The mirror is up to date." if report.complete else "Stopped at the time limit.")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -1,0 +1,54 @@
+"""Short replies: help, a malformed job id, a refusal, and Katalo's failures in plain words."""
+
+from __future__ import annotations
+
+from bot import ids
+from bot.blocks._kit import Message, code, context, escape, message, section, truncate
+from bot.katalo.errors import KataloError, KataloUnauthorized
+
+EXAMPLE_JOB = "job_01JD3XK5C8WZ8N4QKQ2Y8ZB7RT"
+
+
+def build_help(unrecognised: str | None = None) -> Message:
+    intro = ""
+    if unrecognised:
+        intro = f"I did not understand {code(truncate(unrecognised, 80))}. "
+    lines = [
+        f"{intro}I answer questions about this organization's Katalo usage and billing:",
+        f"• `{ids.COMMAND} usage`: where the plan stands (used, remaining, overage, jobs)",
+        f"• `{ids.COMMAND} events {EXAMPLE_JOB}`: every ledger event of a job, and what it cost",
+        f"• `{ids.COMMAND} events`: the latest ledger events",
+        "• In a channel or thread: `@Katalo how much have we used?` or `@Katalo what did job_… cost?`",
+    ]
+    return message(
+        "Katalo bot help: /katalo usage, /katalo events <job_id>, /katalo events.",
+        [
+            section("\n".join(lines)),
+            context("Replies are visible only to you unless you press *Share to channel*."),
+        ],
+    )
+
+
+def build_bad_job_id(given: str) -> Message:
+    shown = f"{code(truncate(given, 80))} is not a job id. " if given else "That needs a job id. "
+    text = f"{shown}A job id looks like `{EXAMPLE_JOB}`: `job_` then letters and digits."
+    return message("That is not a Katalo job id.", [section(text)])
+
+
+def build_refusal() -> Message:
+    text = (
+        "Sorry, Katalo billing data is limited to certain people and channels in this workspace. "
+        "Ask an admin if you need access."
+    )
+    return message(text, [section(f":lock: {text}")])
+
+
+def build_error(error: KataloError) -> Message:
+    """A Katalo failure as a sentence; never the upstream text, never a secret."""
+    icon = ":key:" if isinstance(error, KataloUnauthorized) else ":warning:"
+    return message(error.user_message, [section(f"{icon} {escape(error.user_message)}")])
+
+
+def build_internal_error() -> Message:
+    text = "Something went wrong on the bot's side. It has been logged; please try again."
+    return message(text, [section(f":warning: {text}")])

@@ -1,0 +1,18 @@
+"""Every Slack string id the bot uses: the slash command, event types, action ids and block ids.
+
+The manifest test reads these, so `manifest.yml` and the registered listeners cannot drift apart.
+"""
+
+COMMAND = "/katalo"
+MENTION_EVENT = "app_mention"
+
+# Buttons. Each is handled in bot/listeners/actions.py.
+REFRESH_USAGE = "usage_refresh"
+SHARE_TO_CHANNEL = "share_to_channel"
+EVENTS_OLDER = "events_older"
+EVENTS_NEWER = "events_newer"
+JOB_EVENTS_PAGE = "job_events_page"
+
+ACTION_IDS = (REFRESH_USAGE, SHARE_TO_CHANNEL, EVENTS_OLDER, EVENTS_NEWER, JOB_EVENTS_PAGE)
+
+ACTIONS_BLOCK = "katalo_actions"

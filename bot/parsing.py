@@ -1,0 +1,96 @@
+"""From what a user typed to what they want: pure functions, no Slack and no I/O.
+
+/katalo usage | events | events job_01J... | help
+@Katalo usage | @Katalo what did job_01J... cost? | @Katalo how much have we used?
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+JOB_ID = re.compile(r"job_[A-Za-z0-9]{1,64}")
+_JOB_ID_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_])job_[A-Za-z0-9]{1,64}(?![A-Za-z0-9_])")
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_USAGE_WORDS = {
+    "usage", "use", "used", "using", "plan", "remaining", "left", "quota", "consumption", "consumed",
+    "overage", "limit", "allowance", "standing", "much", "balance",
+}  # fmt: skip
+_EVENTS_WORDS = {"events", "event", "ledger", "latest", "recent", "billing", "charges", "history"}
+_HELP_WORDS = {"help", "commands", "hi", "hello", "hey"}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Where the plan stands."""
+
+
+@dataclass(frozen=True)
+class JobEvents:
+    """Every ledger event of one job, and what it cost."""
+
+    job_id: str
+
+
+@dataclass(frozen=True)
+class LatestEvents:
+    """The newest ledger events."""
+
+
+@dataclass(frozen=True)
+class BadJobId:
+    """Something was given where a job id belongs, and it is not one."""
+
+    given: str
+
+
+@dataclass(frozen=True)
+class Help:
+    """Help; `unrecognised` is what was typed when it was not understood."""
+
+    unrecognised: str | None = None
+
+
+Intent = Usage | JobEvents | LatestEvents | BadJobId | Help
+
+
+def parse_command(text: str) -> Intent:
+    """`/katalo` text: a keyword, then maybe an argument."""
+    words = text.split()
+    if not words:
+        return Help()
+    keyword, args = words[0].lower(), words[1:]
+    if keyword in ("help", "?"):
+        return Help()
+    if keyword == "usage" and not args:
+        return Usage()
+    if keyword in ("events", "event", "job", "cost"):
+        if not args:
+            return LatestEvents() if keyword in ("events", "event") else BadJobId("")
+        return (
+            JobEvents(args[0]) if len(args) == 1 and JOB_ID.fullmatch(args[0]) else BadJobId(" ".join(args))
+        )
+    if JOB_ID.fullmatch(words[0]) and not args:
+        return JobEvents(words[0])
+    return Help(unrecognised=text.strip())
+
+
+def parse_mention(text: str) -> Intent:
+    """An @mention in plain words: a command, a job id anywhere, or a question about usage or events."""
+    plain = _MENTION.sub(" ", text).strip()
+    first = plain.split()[0].lower() if plain.split() else ""
+    if first in ("usage", "events", "event", "help", "job", "cost"):
+        return parse_command(plain)
+    job_ids = _JOB_ID_IN_TEXT.findall(plain)
+    if job_ids:
+        return JobEvents(job_ids[0])
+    words = set(re.findall(r"[a-z]+", plain.lower()))
+    if "job_" in plain.lower():
+        return BadJobId(plain)
+    if words & _USAGE_WORDS:
+        return Usage()
+    if words & _EVENTS_WORDS:
+        return LatestEvents()
+    if not plain or plain == "?" or words & _HELP_WORDS:
+        return Help()
+    return Help(unrecognised=plain)
