@@ -46,3 +46,13 @@ ledger_sync_state = Table(
     Column("sync_owner", String(64)),  # the running sync, whose writes alone are accepted
     Column("walks_restarted", Integer, nullable=False, default=0),
 )
+
+# Events API deliveries already handled. Slack re-sends an event it thinks went unanswered (up to 3
+# times); the first insert of its event_id wins, across every process sharing the database.
+slack_event_receipts = Table(
+    "slack_event_receipts",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_slack_event_receipts_received_at", "received_at"),
+)

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, Select, func, select, type_coerce
+from sqlalchemy import BigInteger, Engine, Select, func, select, tuple_, type_coerce
 
 from bot.db.schema import ledger_events
 from bot.db.types import micros_to_dollars
@@ -22,6 +22,11 @@ from bot.katalo.models import BillingEvent
 _EVENT_COLUMNS = [column for column in ledger_events.c if column.name != "stored_at"]
 # Summed as raw integers (not through MicroDollars' conversion), then turned into dollars once.
 _amount_micros = func.coalesce(func.sum(type_coerce(ledger_events.c.amount_usd, BigInteger)), 0)
+
+
+_NEWEST_FIRST = (ledger_events.c.created_at.desc(), ledger_events.c.event_id.desc())
+_OLDEST_FIRST = (ledger_events.c.created_at, ledger_events.c.event_id)
+Position = tuple[datetime, str]  # (created_at, event_id) of an event: where a page of events ends
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,28 @@ class LedgerQueries:
             limit
         )
         return self._events(query)
+
+    def latest_events(
+        self,
+        limit: int,
+        *,
+        before: Position | None = None,
+        after: Position | None = None,
+        inclusive: bool = False,
+    ) -> list[BillingEvent]:
+        """Newest first: the newest `limit` events, or those just older or just newer than a position.
+
+        Keyset paging on (created_at, event_id): stable while new events arrive, and each page is one
+        index range scan however deep the reader pages.
+        """
+        key = tuple_(ledger_events.c.created_at, ledger_events.c.event_id)
+        query = select(*_EVENT_COLUMNS)
+        if after is not None:
+            ascending = query.where(key > tuple_(*after)).order_by(*_OLDEST_FIRST).limit(limit)
+            return list(reversed(self._events(ascending)))
+        if before is not None:
+            query = query.where(key <= tuple_(*before) if inclusive else key < tuple_(*before))
+        return self._events(query.order_by(*_NEWEST_FIRST).limit(limit))
 
     def totals(self, start: datetime, end: datetime) -> WindowTotals:
         """Counts and exact amounts in [start, end): overall, by usage type and by billable."""

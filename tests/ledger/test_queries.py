@@ -104,3 +104,14 @@ def test_fingerprints_with_counts(synced):
 def test_event_count(synced):
     queries, ledger = synced
     assert queries.event_count() == len(ledger)
+
+
+def test_latest_events_page_back_and_forth_without_gaps(synced):
+    """Paging older then newer through the latest events visits each event once, in order."""
+    queries, ledger = synced
+    newest_first = sorted(ledger, key=lambda e: (e.created_at, e.event_id), reverse=True)
+    first = queries.latest_events(10)
+    second = queries.latest_events(10, before=(first[-1].created_at, first[-1].event_id))
+    back = queries.latest_events(10, after=(second[0].created_at, second[0].event_id))
+    assert first + second == newest_first[:20]
+    assert back == first
