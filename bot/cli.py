@@ -31,6 +31,20 @@ def _run_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    serve(settings)
+    return 0
+
+
+def _run_socket(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.serve import socket
+
+    socket(settings)
+    return 0
+
+
 def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -68,6 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"katalo-bot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="answer Slack over HTTP on $PORT (production; POST /slack/events, GET /healthz)",
+        description="Serve Slack's requests over HTTP under gunicorn: slash commands, mentions and "
+        "buttons at POST /slack/events, a health check at GET /healthz. Needs SLACK_BOT_TOKEN and "
+        "SLACK_SIGNING_SECRET.",
+    )
+    serve.set_defaults(run=_run_serve)
+
+    socket = commands.add_parser(
+        "socket",
+        help="answer Slack over Socket Mode (no public URL needed)",
+        description="Connect to Slack with Socket Mode. Needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN.",
+    )
+    socket.set_defaults(run=_run_socket)
 
     sandbox = commands.add_parser(
         "sandbox",

@@ -1,0 +1,83 @@
+"""The Bolt app: `create_app(settings, deps)` registers the listeners and the one error handler.
+
+`build_deps(settings)` makes what the listeners need (database, Katalo client, mirror) and is what
+the entry points call. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.blocks.replies import build_internal_error
+from bot.config import ConfigError, Settings
+from bot.db import open_database
+from bot.db.receipts import EventReceipts
+from bot.katalo.client import KataloClient
+from bot.ledger.mirror import LedgerMirror
+from bot.listeners import Deps, register
+from bot.services.answers import Answers
+
+log = logging.getLogger(__name__)
+
+
+def build_deps(settings: Settings) -> Deps:
+    engine = open_database(settings.database_url)
+    client = KataloClient.from_settings(settings)
+    answers = Answers(client=client, mirror=LedgerMirror(engine, client), tz=settings.digest_timezone)
+    return Deps(settings=settings, answers=answers, receipts=EventReceipts(engine))
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """Slack's Web API at SLACK_API_URL; 429s wait Retry-After and are tried again (twice at most)."""
+    settings.require("SLACK_BOT_TOKEN")
+    assert settings.slack_bot_token is not None
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:
+    """The app for HTTP mode (requests verified with the signing secret) or Socket Mode."""
+    if not socket_mode:
+        settings.require("SLACK_SIGNING_SECRET")
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    try:
+        app = App(
+            client=slack_client(settings),
+            signing_secret=secret,
+            request_verification_enabled=not socket_mode,
+            process_before_response=False,  # ack first; lazy listeners answer afterwards
+            raise_error_for_unhandled_request=False,
+            logger=logging.getLogger("slack_bolt"),
+        )
+    except BoltError:
+        # Bolt checks the token with auth.test at start-up; its error text is not needed to act on it.
+        raise ConfigError(
+            "SLACK_BOT_TOKEN was rejected by Slack (auth.test failed): check the token"
+        ) from None
+    register(app, deps)
+    app.error(_handle_error)
+    return app
+
+
+def _handle_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse | None:
+    """Anything a listener did not expect: logged once with a fixed message, and a sentence for the user."""
+    log.exception("unhandled error in a Slack listener (%s)", type(error).__name__, exc_info=error)
+    if body.get("response_url"):
+        try:
+            respond(response_type="ephemeral", replace_original=False, **build_internal_error())
+        except Exception:  # noqa: BLE001 -- the apology is best effort; the error is already logged
+            log.warning("could not tell the user about the error")
+    return None

@@ -1,0 +1,38 @@
+"""`/katalo ...`: ack within Slack's 3 seconds, then answer privately through response_url."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import ids
+from bot.blocks.replies import build_refusal
+from bot.listeners.deps import Deps
+from bot.parsing import parse_command
+
+
+def register(app: App, deps: Deps) -> None:
+    def ack_command(ack: Ack, body: dict[str, Any]) -> None:
+        handle_ack(deps, ack, body)
+
+    def answer_command(body: dict[str, Any], respond: Respond) -> None:
+        handle_command(deps, body, respond)
+
+    app.command(ids.COMMAND)(ack=ack_command, lazy=[answer_command])
+
+
+def handle_ack(deps: Deps, ack: Ack, body: dict[str, Any]) -> None:
+    """Acknowledge at once: a refusal right away when not allowed, otherwise an empty ack."""
+    if not deps.allowed(body.get("user_id"), body.get("channel_id")):
+        ack(response_type="ephemeral", **build_refusal())
+        return
+    ack()
+
+
+def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
+    """Parse, answer and respond; runs after the ack, so Katalo may take its time."""
+    if not deps.allowed(body.get("user_id"), body.get("channel_id")):
+        return  # the ack already said no
+    message = deps.answers.answer(parse_command(body.get("text") or ""))
+    respond(response_type="ephemeral", **message)

@@ -1,0 +1,37 @@
+"""`@Katalo ...` in a channel or thread: answered once, in the thread."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.blocks.replies import build_refusal
+from bot.listeners.deps import Deps
+from bot.parsing import parse_mention
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        handle_mention(deps, body, event, client)
+
+    app.event(ids.MENTION_EVENT)(on_mention)
+
+
+def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+    # Slack re-sends an event it thinks went unanswered; the database lets one delivery through.
+    event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
+    if not deps.receipts.first_delivery(event_id, deps.now()):
+        log.info("ignoring a re-delivery of event %s", event_id)
+        return
+    channel, thread_ts = event["channel"], event.get("thread_ts") or event["ts"]
+    if deps.allowed(event.get("user"), channel):
+        message = deps.answers.answer(parse_mention(event.get("text") or ""))
+    else:
+        message = build_refusal()
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)

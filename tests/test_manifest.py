@@ -1,0 +1,104 @@
+"""manifest.yml is valid for Slack, and declares exactly what the code registers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.listeners import register
+from bot.serve import EVENTS_PATH
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT.parent / "shared" / "slack-manifest-schema"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+class Recorder:
+    """Stands in for a Bolt App: records which commands, events and actions get listeners."""
+
+    def __init__(self) -> None:
+        self.commands: set[str] = set()
+        self.events: set[str] = set()
+        self.actions: set[str] = set()
+
+    def _record(self, kind: set[str], name: str) -> Any:
+        kind.add(name)
+        return lambda *args, **kwargs: None
+
+    def command(self, name: str) -> Any:
+        return self._record(self.commands, name)
+
+    def event(self, name: str) -> Any:
+        return self._record(self.events, name)
+
+    def action(self, name: str) -> Any:
+        return self._record(self.actions, name)
+
+
+@pytest.fixture(scope="module")
+def registered() -> Recorder:
+    recorder = Recorder()
+    register(recorder, deps=None)  # type: ignore[arg-type]  # registration only reads ids
+    return recorder
+
+
+def test_manifest_is_valid_against_slacks_published_schema(manifest):
+    """Slack's own JSON Schema (v2) accepts the manifest."""
+    schema = json.loads(
+        (SCHEMAS / f"manifest.schema.{manifest['_metadata']['major_version']}.0.0.json").read_text()
+    )
+    errors = [
+        f"{list(e.path)}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(manifest)
+    ]
+    assert errors == []
+
+
+def test_slash_commands_are_exactly_those_registered(manifest, registered):
+    """Every declared command has a listener, and every listener's command is declared."""
+    declared = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert declared == registered.commands
+
+
+def test_bot_events_are_exactly_those_registered(manifest, registered):
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == registered.events
+
+
+def test_scopes_cover_what_the_listeners_need(manifest, registered):
+    """Commands need `commands`, mentions `app_mentions:read`, replies `chat:write`; nothing unused."""
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    needed = {"chat:write", "chat:write.public"}  # chat:write.public: digests to channels not joined
+    if registered.commands:
+        needed.add("commands")
+    if "app_mention" in registered.events:
+        needed.add("app_mentions:read")
+    assert scopes == needed
+
+
+def test_interactivity_is_on_because_buttons_are_registered(manifest, registered):
+    assert registered.actions
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_every_request_url_is_the_served_path(manifest):
+    """Commands, events and buttons all point at the one path `katalo-bot serve` answers."""
+    urls = [c["url"] for c in manifest["features"]["slash_commands"]]
+    urls += [
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+    ]
+    assert all(url.startswith("https://") and url.endswith(EVENTS_PATH) for url in urls)
+
+
+def test_procfile_runs_the_production_server():
+    """The Procfile's web process is `katalo-bot serve`, which binds $PORT."""
+    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
+    assert lines["web"].strip() == "katalo-bot serve"
