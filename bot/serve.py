@@ -79,7 +79,13 @@ def socket(settings: Settings) -> None:
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     assert settings.slack_app_token is not None
     app = create_app(settings, build_deps(settings), socket_mode=True)
-    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    try:
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    except SlackApiError as error:  # apps.connections.open refused the app-level token
+        reason = error.response.get("error")
+        raise ConfigError(
+            f"SLACK_APP_TOKEN was rejected by Slack ({reason}): check the app-level token"
+        ) from None
 
 
 def check_token(settings: Settings) -> None:

@@ -75,7 +75,7 @@ def test_bot_events_are_exactly_those_registered(manifest, registered):
 def test_scopes_cover_what_the_listeners_need(manifest, registered):
     """Commands need `commands`, mentions `app_mentions:read`, replies `chat:write`; nothing unused."""
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    needed = {"chat:write", "chat:write.public"}  # chat:write.public: digests to channels not joined
+    needed = {"chat:write", "chat:write.public"}  # .public: Share (and digests) in channels not joined
     if registered.commands:
         needed.add("commands")
     if "app_mention" in registered.events:

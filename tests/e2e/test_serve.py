@@ -116,3 +116,40 @@ def test_serve_with_a_rejected_token_stops_with_one_line(tmp_path):
     assert "SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)" in result.stderr
     assert "Traceback" not in result.stderr
     assert BOT_TOKEN not in result.stderr + result.stdout
+
+
+def test_socket_mode_with_a_rejected_app_token_stops_with_one_line(tmp_path):
+    """`katalo-bot socket` whose app-level token Slack refuses: exit 2, one line, no token printed."""
+    with SlackStandIn(token=BOT_TOKEN) as slack:
+        env = environment(
+            slack,
+            "http://127.0.0.1:9",
+            f"sqlite:///{tmp_path / 's.db'}",
+            SLACK_APP_TOKEN="xapp-1-REJECTED-SECRET",
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "socket"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "katalo-bot: SLACK_APP_TOKEN was rejected by Slack (invalid_auth): check the app-level token"
+    )
+    assert "REJECTED-SECRET" not in result.stderr + result.stdout
+
+
+def test_socket_mode_without_an_app_token_names_it():
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "socket"],
+        env={"PATH": os.environ["PATH"], "SLACK_BOT_TOKEN": BOT_TOKEN},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SLACK_APP_TOKEN is not set" in result.stderr
