@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.db.claims import insert_if_absent
 from bot.db.schema import slack_event_receipts
 
 KEEP_FOR = timedelta(days=1)  # Slack's last retry comes about 5 minutes after the first delivery
@@ -20,18 +20,12 @@ KEEP_FOR = timedelta(days=1)  # Slack's last retry comes about 5 minutes after t
 class EventReceipts:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._claims = 0
 
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """True exactly once per event_id: for the delivery that gets to answer it."""
-        statement = (
-            self._insert(slack_event_receipts)
-            .values(event_id=event_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-        )
         with self._engine.begin() as connection:
-            claimed = connection.execute(statement).rowcount == 1
+            claimed = insert_if_absent(connection, slack_event_receipts, event_id=event_id, received_at=now)
             self._claims += 1
             if self._claims % 500 == 0:  # prune now and then, not on every event
                 connection.execute(

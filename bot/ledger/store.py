@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.db.claims import dialect_insert
 from bot.db.schema import ledger_events, ledger_sync_state
 from bot.katalo.models import BillingEvent, PageOrder
 
@@ -52,7 +52,7 @@ class LedgerStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = dialect_insert(engine)
         self._ensure_state_row()
 
     def state(self) -> SyncState:
