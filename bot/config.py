@@ -41,6 +41,7 @@ EXPECTS: dict[str, str] = {
     "ALLOWED_USER_IDS": "comma-separated Slack user ids such as U0123456789",
     "ALLOWED_CHANNEL_IDS": "comma-separated Slack channel ids such as C0123456789",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    "ALERT_THRESHOLDS": "comma-separated percentages of the plan from 1 to 1000, e.g. 80,100",
 }
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "KATALO_API_KEY")
 
@@ -83,6 +84,7 @@ class Settings(BaseModel):
     allowed_user_ids: Annotated[frozenset[str], Field(alias="ALLOWED_USER_IDS")] = frozenset()
     allowed_channel_ids: Annotated[frozenset[str], Field(alias="ALLOWED_CHANNEL_IDS")] = frozenset()
     log_level: Annotated[str, Field(alias="LOG_LEVEL")] = "INFO"
+    alert_thresholds: Annotated[tuple[int, ...], Field(alias="ALERT_THRESHOLDS")] = (80, 100)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -169,6 +171,16 @@ class Settings(BaseModel):
     @classmethod
     def _channels(cls, value: Any) -> frozenset[str]:
         return _comma_list(value, _CHANNEL_ID)
+
+    @field_validator("alert_thresholds", mode="before")
+    @classmethod
+    def _thresholds(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        numbers = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+        if not numbers or not all(1 <= n <= 1000 for n in numbers):
+            raise ValueError("out of range")
+        return numbers
 
     @field_validator("log_level")
     @classmethod

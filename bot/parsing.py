@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import time
 
 JOB_ID = re.compile(r"job_[A-Za-z0-9]{1,64}")
 _JOB_ID_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_])job_[A-Za-z0-9]{1,64}(?![A-Za-z0-9_])")
@@ -51,7 +52,41 @@ class Help:
     unrecognised: str | None = None
 
 
-Intent = Usage | JobEvents | LatestEvents | BadJobId | Help
+@dataclass(frozen=True)
+class DigestOn:
+    """Subscribe this channel to the daily digest; None keeps the default time or zone."""
+
+    at: time | None = None
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestOff:
+    pass
+
+
+@dataclass(frozen=True)
+class DigestStatus:
+    pass
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    pass
+
+
+@dataclass(frozen=True)
+class BadDigest:
+    """`/katalo digest ...` that could not be understood; `problem` says what was wrong."""
+
+    problem: str
+
+
+DigestIntent = DigestOn | DigestOff | DigestStatus | DigestPreview | BadDigest
+Intent = Usage | JobEvents | LatestEvents | BadJobId | Help | DigestIntent
+
+_HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_ZONE = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+){0,2}")
 
 
 def parse_command(text: str) -> Intent:
@@ -64,6 +99,8 @@ def parse_command(text: str) -> Intent:
         return Help()
     if keyword == "usage" and not args:
         return Usage()
+    if keyword == "digest":
+        return parse_digest(args)
     if keyword in ("events", "event", "job", "cost"):
         if not args:
             return LatestEvents() if keyword in ("events", "event") else BadJobId("")
@@ -73,6 +110,33 @@ def parse_command(text: str) -> Intent:
     if JOB_ID.fullmatch(words[0]) and not args:
         return JobEvents(words[0])
     return Help(unrecognised=text.strip())
+
+
+def parse_digest(args: list[str]) -> DigestIntent:
+    """`digest on [HH:MM] [Area/City]`, `digest off`, `digest status` (the default), `digest preview`."""
+    action = args[0].lower() if args else "status"
+    if action in ("off", "stop", "unsubscribe") and len(args) <= 1:
+        return DigestOff()
+    if action == "status" and len(args) <= 1:
+        return DigestStatus()
+    if action == "preview" and len(args) <= 1:
+        return DigestPreview()
+    if action not in ("on", "start", "subscribe"):
+        return BadDigest(
+            "Use `digest on [HH:MM] [Area/City]`, `digest off`, `digest status` or `digest preview`."
+        )
+    at, zone = None, None
+    for word in args[1:]:
+        match = _HH_MM.fullmatch(word)
+        if match and at is None:
+            at = time(int(match[1]), int(match[2]))
+        elif _ZONE.fullmatch(word) and zone is None and not word.isdigit():
+            zone = word
+        else:
+            return BadDigest(
+                "After `digest on` give a time as HH:MM (24-hour) and an IANA zone such as Europe/Berlin."
+            )
+    return DigestOn(at, zone)
 
 
 def parse_mention(text: str) -> Intent:

@@ -6,7 +6,7 @@ A test checks that the migrated database and these definitions agree.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table
 
 from bot.db.types import MicroDollars, UTCDateTime
 
@@ -55,4 +55,46 @@ slack_event_receipts = Table(
     Column("event_id", String(64), primary_key=True),
     Column("received_at", UTCDateTime, nullable=False),
     Index("ix_slack_event_receipts_received_at", "received_at"),
+)
+
+# A channel's daily digest: when (local time and IANA zone), and whether posting to it fails.
+digest_subscriptions = Table(
+    "digest_subscriptions",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("local_time", String(5), nullable=False),  # HH:MM
+    Column("timezone", String(64), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_by", String(32)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("failing_since", UTCDateTime),
+    Column("last_error", String(300)),
+)
+
+# One digest per channel per local date: the primary key is the claim every poster must win first.
+# state: posting (claimed; the post may or may not have reached Slack), posted, failed.
+digest_claims = Table(
+    "digest_claims",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("local_date", Date, primary_key=True),
+    Column("claim_id", String(32), nullable=False),  # also in the message's metadata, to find it again
+    Column("state", String(16), nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("message_ts", String(32)),
+    Column("posted_at", UTCDateTime),
+    Column("late", Boolean, nullable=False, default=False),
+    Column("last_error", String(300)),
+)
+
+# One alert per channel, billing period and kind (threshold_80, threshold_100, access_off).
+alert_claims = Table(
+    "alert_claims",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("period_start", UTCDateTime, primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("message_ts", String(32)),
 )

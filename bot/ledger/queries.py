@@ -118,6 +118,11 @@ class LedgerQueries:
         )
         return [JobTotal(row.job_id, row.events, micros_to_dollars(row.amount)) for row in self._rows(query)]
 
+    def job_count(self, start: datetime, end: datetime) -> int:
+        """Distinct jobs with at least one event in [start, end)."""
+        query = select(func.count(ledger_events.c.job_id.distinct())).where(_within(start, end))
+        return int(self._rows(query)[0][0])
+
     def fingerprints(self, start: datetime | None = None, end: datetime | None = None) -> dict[str, int]:
         """Distinct config fingerprints with their event counts, most used first."""
         count = func.count().label("events")

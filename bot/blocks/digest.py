@@ -1,0 +1,159 @@
+"""The daily digest: yesterday, the period to date, savings and waste, health. One message."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from decimal import Decimal
+
+from bot.blocks._kit import (
+    Block,
+    Message,
+    code,
+    context,
+    divider,
+    escape,
+    fields_section,
+    header,
+    message,
+    section,
+)
+from bot.digest.compose import DigestFigures
+from bot.formatting import clock_time, percent, plural, progress_bar, units, usd
+from bot.katalo.errors import KataloForbidden, KataloUnauthorized
+
+
+def build_digest(figures: DigestFigures, *, late: bool = False, preview: bool = False) -> Message:
+    day, zone = figures.day, figures.zone
+    title = f"Katalo digest · {figures.local_date:%a %b %-d}"
+    blocks: list[Block] = [header(title + (" (preview)" if preview else ""))]
+    blocks += _yesterday(figures)
+    blocks += [divider(), *_period(figures)]
+    blocks += _savings(figures)
+    health = _health(figures)
+    if health:
+        blocks.append(section("*Health*\n" + "\n".join(health)))
+    blocks.append(context(_footer(figures, zone, late=late)))
+    amount = day.overall.amount_usd
+    fallback = (
+        f"Katalo digest for {figures.local_date:%b %-d}: {plural(day.overall.events, 'ledger event')}, "
+        f"{usd(amount)} billed, {plural(figures.jobs, 'job')}."
+    )
+    return message(fallback, blocks)
+
+
+def _yesterday(figures: DigestFigures) -> list[Block]:
+    day = figures.day
+    billed = day.by_billable.get(True)
+    lines = [
+        f"*{figures.local_date:%A}*: {plural(day.overall.events, 'ledger event')} "
+        f"on {plural(figures.jobs, 'job')}, *{usd(day.overall.amount_usd)}* billed "
+        f"over {plural(billed.events if billed else 0, 'billable event')}"
+    ]
+    blocks = [section("\n".join(lines))]
+    by_type = sorted(day.by_usage_type.items(), key=lambda item: (-item[1].amount_usd, str(item[0])))
+    fields = [
+        f"*{escape(kind or 'unspecified')}*\n{plural(t.events, 'event')} · {usd(t.amount_usd)}"
+        for kind, t in by_type
+    ]
+    if fields:
+        blocks.append(fields_section(fields[:10]))
+    if figures.top_jobs:
+        top = [
+            f"{n}. {code(job.job_id)} · {usd(job.amount_usd)} ({plural(job.events, 'event')})"
+            for n, job in enumerate(figures.top_jobs, 1)
+        ]
+        blocks.append(section("*Top jobs by amount*\n" + "\n".join(top)))
+    return blocks
+
+
+def _period(figures: DigestFigures) -> list[Block]:
+    if figures.summary is None:
+        return [section("*Period to date*: the usage summary could not be read (see Health).")]
+    summary = figures.summary.value
+    usage, zone = summary.usage, figures.zone
+    lines = ["*Period to date*"]
+    if summary.billing_period is not None:
+        period = summary.billing_period
+        days_left = max(
+            0, (period.end_at.astimezone(zone).date() - figures.as_of.astimezone(zone).date()).days
+        )
+        lines[0] += (
+            f" ({period.start_at.astimezone(zone):%b %-d} – {period.end_at.astimezone(zone):%b %-d}, "
+            f"{plural(days_left, 'day')} left)"
+        )
+    fraction = usage.fraction_used
+    if fraction is not None:
+        lines.append(
+            f"`{progress_bar(fraction)}` *{percent(fraction)}* · "
+            f"{units(usage.consumed)} of {units(usage.included or 0)}"
+        )
+        lines.append(f"Remaining {units(usage.remaining or 0)} · Overage {units(usage.overage or 0)}")
+    else:
+        lines.append(f"{units(usage.consumed)} units consumed")
+    projection = figures.projection
+    if projection is not None:
+        pace = f"{projection.per_day.quantize(Decimal('0.1'))} billable events a day over the last 7 days"
+        if projection.run_out is None:
+            lines.append(f"At {pace}, the included units last beyond this period: not at this pace.")
+        elif fraction is not None and fraction >= 1:
+            lines.append(":warning: The included units are used up; further use is overage.")
+        else:
+            lines.append(
+                f":hourglass: At {pace}, the included units run out around *{projection.run_out:%b %-d}*."
+            )
+    return [section("\n".join(lines))]
+
+
+def _savings(figures: DigestFigures) -> list[Block]:
+    types = figures.day.by_usage_type
+    cache, regen = types.get("cache_hit"), types.get("regeneration")
+    parts = [
+        f"{plural(cache.events if cache else 0, 'cache hit')} yesterday (not billed)",
+        f"{plural(regen.events if regen else 0, 'regeneration')} yesterday "
+        f"({usd(regen.amount_usd if regen else Decimal(0))})",
+    ]
+    if figures.summary is not None:
+        jobs = figures.summary.value.jobs
+        if jobs.cache_hit_count is not None and jobs.regenerate_count is not None:
+            parts.append(
+                f"period: {jobs.cache_hit_count:,} cache hits, {jobs.regenerate_count:,} regenerations"
+            )
+        if jobs.failed is not None:
+            parts.append(f"{jobs.failed:,} failed jobs this period")
+    return [section("*Savings and waste*\n" + " · ".join(parts))]
+
+
+def _health(figures: DigestFigures) -> list[str]:
+    lines = []
+    error = figures.summary_error
+    if isinstance(error, KataloUnauthorized):
+        lines.append(
+            ":key: Katalo rejects the bot's API key: figures for the period are missing. Ask an admin."
+        )
+    elif isinstance(error, KataloForbidden) or (
+        figures.summary is not None
+        and figures.summary.value.access
+        and figures.summary.value.access.enabled is False
+    ):
+        lines.append(":red_circle: *API access is disabled* for this organization: new jobs will be refused.")
+    elif error is not None:
+        lines.append(f":warning: {escape(error.user_message)}")
+    if figures.summary is not None and figures.summary.stale:
+        lines.append(":warning: Period figures are the last known ones (Katalo did not answer).")
+    if not figures.freshness.complete:
+        reason = (
+            figures.freshness.error.user_message if figures.freshness.error else "the sync did not finish"
+        )
+        lines.append(f":hourglass_flowing_sand: The ledger sync is behind ({escape(reason)}).")
+    return lines
+
+
+def _footer(figures: DigestFigures, zone: tzinfo, *, late: bool) -> str:
+    parts = [
+        f"As of {clock_time(figures.as_of, zone)} {figures.as_of.astimezone(zone).tzname() or ''}".rstrip()
+    ]
+    if figures.provisional:
+        parts.append("yesterday's figures are provisional: the ledger mirror may not hold every event yet")
+    if late:
+        parts.append("posted late: the bot was not running at the scheduled time")
+    return " · ".join(parts)

@@ -1,0 +1,100 @@
+"""Threshold alerts: consumption crossing 80% and 100% of the plan (configurable), or access turning off.
+
+One alert per channel, threshold and billing period, not one per check: the claim row decides. A new
+billing period has a new key, so it re-arms every threshold. When one check finds several thresholds
+crossed at once (70% → 105%), all are claimed and only the highest is posted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks._kit import Message, context, message, section
+from bot.digest.store import DigestStore
+from bot.formatting import clock_time, percent, progress_bar, units
+from bot.katalo.client import KataloClient
+from bot.katalo.errors import KataloError
+from bot.katalo.models import UsageSummary
+
+log = logging.getLogger(__name__)
+NO_PERIOD = datetime(1970, 1, 1, tzinfo=UTC)  # the key when Katalo reports no billing period
+
+
+class AlertChecker:
+    def __init__(
+        self,
+        store: DigestStore,
+        client: KataloClient,
+        slack: WebClient,
+        *,
+        thresholds: Sequence[int] = (80, 100),
+        tz: tzinfo = UTC,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store, self._client, self._slack = store, client, slack
+        self._thresholds = sorted(thresholds)
+        self._tz, self._now = tz, now
+
+    def check(self) -> list[tuple[str, str]]:
+        """Post what newly crossed; returns (channel, kind) for each alert posted."""
+        try:
+            summary = self._client.usage_summary(refresh=True).value
+        except KataloError as error:
+            log.warning("alert check skipped: %s", error)
+            return []
+        period = summary.billing_period.start_at if summary.billing_period else NO_PERIOD
+        alerts = self._alerts(summary)
+        posted = []
+        for subscription in self._store.active_subscriptions():
+            channel = subscription.channel_id
+            won = [
+                (kind, text)
+                for kind, text in alerts
+                if self._store.claim_alert(channel, period, kind, self._now())
+            ]
+            thresholds = [item for item in won if item[0].startswith("threshold")]
+            for kind, alert in [item for item in won if item[0] == "access_off"] + thresholds[-1:]:
+                if self._send(channel, alert):
+                    posted.append((channel, kind))
+        return posted
+
+    def _alerts(self, summary: UsageSummary) -> list[tuple[str, Message]]:
+        alerts = []
+        fraction = summary.usage.fraction_used
+        for threshold in self._thresholds:
+            if fraction is not None and fraction * 100 >= threshold:
+                alerts.append((f"threshold_{threshold}", self._threshold_message(summary, threshold)))
+        if summary.access is not None and summary.access.enabled is False:
+            text = "Katalo API access is off for this organization: new generation jobs will be refused."
+            alerts.append(("access_off", message(text, [section(f":red_circle: *{text}*")])))
+        return alerts
+
+    def _threshold_message(self, summary: UsageSummary, threshold: int) -> Message:
+        usage = summary.usage
+        fraction = Decimal(usage.fraction_used or 0)
+        what = "the whole plan" if threshold >= 100 else f"{threshold}% of the plan"
+        used = f"{units(usage.consumed)} of {units(usage.included or 0)}"
+        bar = (
+            f"`{progress_bar(fraction)}` *{percent(fraction)}* · {used} · overage {units(usage.overage or 0)}"
+        )
+        blocks = [
+            section(f":rotating_light: *Katalo usage has reached {what}*\n{bar}"),
+            context(
+                f"As of {clock_time(self._now(), self._tz)} · one alert per threshold per billing period"
+            ),
+        ]
+        return message(f"Katalo usage has reached {what}: {percent(fraction)} used ({used}).", blocks)
+
+    def _send(self, channel: str, alert: Message) -> bool:
+        try:
+            self._slack.chat_postMessage(channel=channel, **alert)
+        except SlackApiError as error:
+            log.warning("alert to %s failed: %s", channel, error.response.get("error"))
+            return False
+        return True

@@ -1,0 +1,96 @@
+"""The figures of one digest, gathered from the ledger mirror and the usage summary.
+
+Every figure traces to the API: yesterday's come from ledger events in the local day's window (exact
+sums), the period's from the usage summary. The run-out projection is the one estimate, and says
+what it assumes: the trailing 7-day rate of billable events, one generation unit each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import ROUND_CEILING, Decimal
+
+from bot.digest.schedule import day_window
+from bot.katalo.cache import Fetched
+from bot.katalo.client import KataloClient
+from bot.katalo.errors import KataloError
+from bot.katalo.models import UsageSummary
+from bot.ledger.mirror import Freshness, LedgerMirror
+from bot.ledger.queries import JobTotal, WindowTotals
+
+DIGEST_MIRROR_MAX_AGE = 120.0
+DIGEST_MIRROR_TIME_LIMIT = 60.0  # no one is waiting on a scheduled digest; the budget still applies
+TRAILING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Projection:
+    per_day: Decimal  # billable events a day over the trailing week
+    run_out: date | None  # local date the included units run out at that pace; None: not this period
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    local_date: date
+    zone: tzinfo
+    window: tuple[datetime, datetime]
+    day: WindowTotals
+    jobs: int
+    top_jobs: list[JobTotal]
+    summary: Fetched[UsageSummary] | None
+    summary_error: KataloError | None
+    projection: Projection | None
+    freshness: Freshness
+    as_of: datetime
+
+    @property
+    def provisional(self) -> bool:
+        """True when the mirror may not yet hold all of the day's events."""
+        synced = self.freshness.synced_at
+        return not self.freshness.complete or synced is None or synced < self.window[1]
+
+
+def compose_digest(
+    local_date: date, zone: tzinfo, *, client: KataloClient, mirror: LedgerMirror, now: datetime
+) -> DigestFigures:
+    freshness = mirror.ensure_fresh(DIGEST_MIRROR_MAX_AGE, DIGEST_MIRROR_TIME_LIMIT)
+    start, end = day_window(local_date, zone)
+    queries = mirror.queries
+    summary: Fetched[UsageSummary] | None = None
+    error: KataloError | None = None
+    try:
+        summary = client.usage_summary(allow_stale=True)
+    except KataloError as failure:
+        error = failure
+    week = queries.totals(end - timedelta(days=TRAILING_DAYS), end).by_billable.get(True)
+    per_day = Decimal(week.events if week else 0) / TRAILING_DAYS
+    return DigestFigures(
+        local_date=local_date,
+        zone=zone,
+        window=(start, end),
+        day=queries.totals(start, end),
+        jobs=queries.job_count(start, end),
+        top_jobs=queries.top_jobs(start, end, limit=5),
+        summary=summary,
+        summary_error=error,
+        projection=_project(summary.value if summary else None, per_day, now, zone),
+        freshness=freshness,
+        as_of=now,
+    )
+
+
+def _project(
+    summary: UsageSummary | None, per_day: Decimal, now: datetime, zone: tzinfo
+) -> Projection | None:
+    if summary is None or summary.usage.included is None or summary.billing_period is None:
+        return None
+    remaining = summary.usage.remaining or Decimal(0)
+    if remaining <= 0:
+        return Projection(per_day, now.astimezone(zone).date())  # already used up
+    if per_day <= 0:
+        return Projection(per_day, None)
+    days = int((remaining / per_day).to_integral_value(rounding=ROUND_CEILING))
+    run_out = (now + timedelta(days=days)).astimezone(zone).date()
+    period_end = summary.billing_period.end_at.astimezone(zone).date()
+    return Projection(per_day, run_out if run_out < period_end else None)

@@ -1,0 +1,162 @@
+"""Posting digests exactly once: claim, compose, post, record, and find a post a crash left unrecorded.
+
+Each digest carries Slack message metadata naming its date. A runner that takes over a claim whose
+poster died between deciding to post and recording Slack's answer first looks for that metadata in
+the channel's recent history; only when the digest is not there does it post. Channel errors mark
+the subscription failing (shown by `/katalo digest status`) without touching other channels.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any, Literal
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks._kit import Message
+from bot.blocks.digest import build_digest
+from bot.digest.compose import compose_digest
+from bot.digest.schedule import day_window, due_today
+from bot.digest.store import Claim, DigestStore
+from bot.katalo.client import KataloClient
+from bot.ledger.mirror import LedgerMirror
+
+log = logging.getLogger(__name__)
+
+DIGEST_EVENT = "katalo_digest"
+FIXES = {
+    "not_in_channel": "the bot is not in the channel: invite it with /invite @Katalo",
+    "channel_not_found": "no such channel, or a private one without the bot: check the id, invite the bot",
+    "is_archived": "the channel is archived: subscribe another channel",
+    "invalid_auth": "Slack rejected the bot token: reinstall the app and update SLACK_BOT_TOKEN",
+    "token_revoked": "the bot token was revoked: reinstall the app and update SLACK_BOT_TOKEN",
+    "ratelimited": "Slack kept rate-limiting the post: it will be retried",
+}
+
+Status = Literal["posted", "found_posted", "already_posted", "in_progress", "retry_later", "failed"]
+_NOT_CLAIMED: dict[str | None, tuple[Status, str]] = {
+    "posted": ("already_posted", "already posted today"),
+    "posting": ("in_progress", "another runner is posting it (or died doing so; taken over after 5 minutes)"),
+    "failed": ("retry_later", "the last attempt failed; retried 30 minutes after it"),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    channel_id: str
+    local_date: date
+    status: Status
+    detail: str | None = None
+    message_ts: str | None = None
+    message: Message | None = None
+
+
+class DigestPoster:
+    def __init__(
+        self,
+        store: DigestStore,
+        client: KataloClient,
+        mirror: LedgerMirror,
+        slack: WebClient,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self._client = client
+        self._mirror = mirror
+        self._slack = slack
+        self._now = now
+
+    def run_due(self) -> list[Outcome]:
+        """Post every subscription's digest whose time has come today and that nobody posted yet."""
+        now = self._now()
+        outcomes = []
+        for subscription in self.store.active_subscriptions():
+            due = due_today(now, subscription.local_time, subscription.zone)
+            if due is None or self.store.state_of(subscription.channel_id, due.local_date) == "posted":
+                continue
+            outcomes.append(
+                self.post(subscription.channel_id, subscription.zone, due.local_date, late=due.late)
+            )
+        return outcomes
+
+    def compose(
+        self, channel_id: str, zone: tzinfo, local_date: date, *, late: bool = False, preview: bool = False
+    ) -> Message:
+        """The digest posted on `local_date`: about the day before, in the channel's zone."""
+        figures = compose_digest(
+            local_date - timedelta(days=1), zone, client=self._client, mirror=self._mirror, now=self._now()
+        )
+        return build_digest(figures, late=late, preview=preview)
+
+    def post(
+        self, channel_id: str, zone: tzinfo, local_date: date, *, late: bool = False, force: bool = False
+    ) -> Outcome:
+        if force:
+            self.store.release(channel_id, local_date)
+        claim = self.store.claim(channel_id, local_date, self._now(), late=late)
+        if claim is None:
+            status, detail = _NOT_CLAIMED.get(
+                self.store.state_of(channel_id, local_date), _NOT_CLAIMED["posting"]
+            )
+            return Outcome(channel_id, local_date, status, detail)
+        if claim.kind == "take_over":
+            found = self._find_posted(channel_id, local_date, zone)
+            if found is not None:
+                self.store.mark_posted(claim, found, self._now())
+                log.info("digest for %s on %s was posted before a crash; recorded it", channel_id, local_date)
+                return Outcome(channel_id, local_date, "found_posted", message_ts=found)
+        message = self.compose(channel_id, zone, local_date, late=late)
+        return self._send(claim, message, zone)
+
+    def _send(self, claim: Claim, message: Message, zone: tzinfo) -> Outcome:
+        metadata = {"event_type": DIGEST_EVENT, "event_payload": {"date": claim.local_date.isoformat()}}
+        try:
+            response = self._slack.chat_postMessage(channel=claim.channel_id, metadata=metadata, **message)
+        except SlackApiError as error:
+            return self._failed(
+                claim, str(error.response.get("error") or f"HTTP {error.response.status_code}")
+            )
+        self.store.mark_posted(claim, response.get("ts"), self._now())
+        self.store.clear_failing(claim.channel_id)
+        return Outcome(
+            claim.channel_id, claim.local_date, "posted", message_ts=response.get("ts"), message=message
+        )
+
+    def _failed(self, claim: Claim, reason: str) -> Outcome:
+        """Record a refused post: the claim may be retried later today; other channels go on."""
+        fix = FIXES.get(reason, "Slack refused the post; it will be retried in 30 minutes")
+        log.error("digest to %s failed: %s (%s)", claim.channel_id, reason, fix)
+        self.store.mark_failed(claim, reason)
+        self.store.mark_failing(claim.channel_id, f"{reason}: {fix}", self._now())
+        return Outcome(claim.channel_id, claim.local_date, "failed", f"{reason}: {fix}")
+
+    def _find_posted(self, channel_id: str, local_date: date, zone: tzinfo) -> str | None:
+        """The ts of this date's digest if it is already in the channel, found by its metadata."""
+        since = day_window(local_date, zone)[0]
+        try:
+            history = self._slack.conversations_history(
+                channel=channel_id, oldest=str(since.timestamp()), include_all_metadata=True, limit=200
+            )
+        except SlackApiError as error:
+            # Without history access the bot cannot tell; posting risks a copy, not posting a silent gap.
+            log.warning(
+                "cannot read %s history to check a digest (%s); posting it",
+                channel_id,
+                error.response.get("error"),
+            )
+            return None
+        for message in history.get("messages", []):
+            if _is_digest_of(message, local_date):
+                return str(message["ts"])
+        return None
+
+
+def _is_digest_of(message: dict[str, Any], local_date: date) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == DIGEST_EVENT and payload.get("date") == local_date.isoformat()

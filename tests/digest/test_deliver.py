@@ -1,0 +1,167 @@
+"""Digests are posted once per channel and local date, whatever runs, fails or restarts."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+from bot.db.engine import open_database
+from bot.digest.schedule import day_window
+from bot.digest.store import STALE_POSTING
+from bot.katalo.models import BillingEvent
+from tests.digest.conftest import BERLIN, CHANNEL
+
+TODAY = date(2026, 11, 24)
+
+
+def test_nothing_is_posted_before_the_local_time(rig):
+    """At 08:30 in Berlin, a 09:00 digest is not due."""
+    assert rig.poster.run_due() == []
+    assert rig.slack.calls("chat.postMessage") == []
+
+
+def test_due_digest_is_posted_once_however_often_the_clock_ticks(rig):
+    """At 09:00 the digest goes out; the following ticks post nothing more."""
+    rig.clock.advance(30 * 60)
+    [outcome] = rig.poster.run_due()
+    assert outcome.status == "posted"
+    for _ in range(3):
+        rig.clock.advance(60)
+        assert rig.poster.run_due() == []
+    assert len(rig.slack.messages(CHANNEL)) == 1
+    assert rig.store.last_posted(CHANNEL).local_date == TODAY
+
+
+def test_digest_totals_equal_the_ledger_to_the_cent(rig):
+    """Yesterday's events, billed amount and jobs are exactly the ledger's, for the Berlin calendar day."""
+    rig.clock.advance(30 * 60)
+    [outcome] = rig.poster.run_due()
+    start, end = day_window(TODAY - timedelta(days=1), BERLIN)
+    events = [BillingEvent.model_validate(e) for e in rig.katalo.ledger.iter_events()]
+    day = [e for e in events if start <= e.created_at < end]
+    amount = sum((e.amount_usd for e in day if e.amount_usd), Decimal("0.00"))
+    posted = rig.slack.messages(CHANNEL)[0]
+    assert posted["text"] == (
+        f"Katalo digest for Nov 23: {len(day):,} ledger events, ${amount:,.2f} billed, "
+        f"{len({e.job_id for e in day}):,} jobs."
+    )
+    assert outcome.message is not None
+    assert posted["metadata"]["event_payload"]["date"] == "2026-11-24"
+
+
+def test_two_runners_at_once_post_one_digest(rig, database_url):
+    """Two clock processes ticking at the same moment: the database lets exactly one post."""
+    rig.clock.advance(30 * 60)
+    other_engine = open_database(database_url)
+    posters = [rig.poster, rig.another_poster(other_engine)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def tick(poster) -> None:
+        barrier.wait()
+        outcomes.extend(poster.run_due())
+
+    threads = [threading.Thread(target=tick, args=(p,)) for p in posters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other_engine.dispose()
+    assert len(rig.slack.messages(CHANNEL)) == 1
+    assert sorted(o.status for o in outcomes) in (
+        ["in_progress", "posted"],
+        ["already_posted", "posted"],
+        ["posted"],
+    )
+
+
+def test_a_restart_after_posting_does_not_post_again(rig):
+    """A new process (fresh poster, same database) later that day posts nothing."""
+    rig.clock.advance(30 * 60)
+    rig.poster.run_due()
+    rig.clock.advance(3600)
+    assert rig.another_poster().run_due() == []
+    assert len(rig.slack.messages(CHANNEL)) == 1
+
+
+def test_missed_time_is_posted_late_the_same_day_and_says_so(rig):
+    """With nothing running at 09:00, the digest goes out when the clock returns at 13:00, marked late."""
+    rig.clock.advance(4.5 * 3600)
+    [outcome] = rig.poster.run_due()
+    assert outcome.status == "posted"
+    assert "posted late" in str(rig.slack.messages(CHANNEL)[0]["blocks"])
+    assert rig.store.last_posted(CHANNEL).late
+
+
+def test_a_day_long_gone_is_not_back_filled(rig):
+    """A clock down for two days posts only today's digest when it returns, not the missed ones."""
+    rig.clock.advance(2 * 86400 + 30 * 60)
+    [outcome] = rig.poster.run_due()
+    assert outcome.local_date == TODAY + timedelta(days=2)
+    assert len(rig.slack.messages(CHANNEL)) == 1
+
+
+def test_manual_post_for_a_day_already_posted_says_so_and_force_posts_again(rig):
+    """`katalo-bot digest` after the scheduled one: refused as already posted; --force posts another."""
+    rig.clock.advance(30 * 60)
+    rig.poster.run_due()
+    assert rig.poster.post(CHANNEL, BERLIN, TODAY).status == "already_posted"
+    assert rig.poster.post(CHANNEL, BERLIN, TODAY, force=True).status == "posted"
+    assert len(rig.slack.messages(CHANNEL)) == 2
+
+
+def test_slack_429_is_waited_out_and_posts_once(rig):
+    """chat.postMessage answering 429 with Retry-After is retried; one digest lands."""
+    rig.slack.inject("chat.postMessage", status=429, retry_after=0)
+    rig.clock.advance(30 * 60)
+    [outcome] = rig.poster.run_due()
+    assert outcome.status == "posted"
+    assert len(rig.slack.calls("chat.postMessage")) == 2
+    assert len(rig.slack.messages(CHANNEL)) == 1
+
+
+def test_a_channel_error_marks_that_subscription_failing_and_spares_the_others(rig):
+    """not_in_channel fails one channel (its fix recorded); other channels still get their digest."""
+    rig.store.subscribe("C0OTHER", time(9), BERLIN, by="U0ALICE", now=rig.clock.now())
+    rig.slack.member_of = {"C0OTHER"}
+    rig.clock.advance(30 * 60)
+    outcomes = {o.channel_id: o for o in rig.poster.run_due()}
+    assert outcomes[CHANNEL].status == "failed"
+    assert "/invite @Katalo" in outcomes[CHANNEL].detail
+    assert outcomes["C0OTHER"].status == "posted"
+    failing = rig.store.subscription(CHANNEL)
+    assert failing.failing_since is not None and "not_in_channel" in failing.last_error
+
+
+def test_a_failed_digest_is_retried_later_that_day_once_fixed(rig):
+    """After the bot is invited, the failed digest goes out on a later tick (not before 30 minutes)."""
+    rig.slack.member_of = set()
+    rig.clock.advance(30 * 60)
+    assert rig.poster.run_due()[0].status == "failed"
+    rig.slack.member_of = None
+    rig.clock.advance(10 * 60)
+    assert [o.status for o in rig.poster.run_due()] == ["retry_later"]
+    assert rig.slack.messages(CHANNEL) == []
+    rig.clock.advance(25 * 60)
+    assert [o.status for o in rig.poster.run_due()] == ["posted"]
+    assert rig.store.subscription(CHANNEL).failing_since is None
+
+
+def test_a_poster_that_died_before_slack_is_taken_over_after_a_while(rig, monkeypatch):
+    """Died after claiming, before posting: after STALE_POSTING another runner takes over and posts once."""
+    rig.clock.advance(30 * 60)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies mid-way
+
+    monkeypatch.setattr(rig.poster, "compose", crash)
+    with contextlib.suppress(KeyboardInterrupt):
+        rig.poster.run_due()
+    monkeypatch.undo()
+    assert [o.status for o in rig.poster.run_due()] == ["in_progress"]
+    assert rig.slack.messages(CHANNEL) == []
+    rig.clock.advance(STALE_POSTING.total_seconds() + 60)
+    assert [o.status for o in rig.another_poster().run_due()] == ["posted"]
+    assert len(rig.slack.messages(CHANNEL)) == 1
