@@ -18,6 +18,9 @@ from bot.blocks.replies import build_internal_error
 from bot.config import ConfigError, Settings
 from bot.db import open_database
 from bot.db.receipts import EventReceipts
+from bot.digest.commands import DigestCommands
+from bot.digest.deliver import DigestPoster
+from bot.digest.store import DigestStore
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
 from bot.listeners import Deps, register
@@ -29,8 +32,17 @@ log = logging.getLogger(__name__)
 def build_deps(settings: Settings) -> Deps:
     engine = open_database(settings.database_url)
     client = KataloClient.from_settings(settings)
-    answers = Answers(client=client, mirror=LedgerMirror(engine, client), tz=settings.digest_timezone)
-    return Deps(settings=settings, answers=answers, receipts=EventReceipts(engine))
+    mirror = LedgerMirror(engine, client)
+    slack = slack_client(settings)
+    poster = DigestPoster(DigestStore(engine), client, mirror, slack)
+    digests = DigestCommands(poster, slack, settings.digest_time, settings.digest_timezone)
+    return Deps(
+        settings=settings,
+        answers=Answers(client=client, mirror=mirror, tz=settings.digest_timezone),
+        receipts=EventReceipts(engine),
+        slack=slack,
+        digests=digests,
+    )
 
 
 def slack_client(settings: Settings) -> WebClient:
@@ -55,7 +67,7 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     try:
         app = App(
-            client=slack_client(settings),
+            client=deps.slack,
             signing_secret=secret,
             request_verification_enabled=not socket_mode,
             process_before_response=False,  # ack first; lazy listeners answer afterwards

@@ -45,6 +45,62 @@ def _run_socket(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_clock(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from bot.app import build_deps
+    from bot.digest.alerts import AlertChecker
+    from bot.digest.clock import Clock
+
+    settings.require("SLACK_BOT_TOKEN")
+    deps = build_deps(settings)
+    poster = deps.digests.poster
+    if settings.digest_channel:
+        poster.store.ensure_subscribed(
+            settings.digest_channel, settings.digest_time, settings.digest_timezone, now=deps.now()
+        )
+    alerts = AlertChecker(
+        poster.store,
+        deps.answers.client,
+        deps.slack,
+        thresholds=settings.alert_thresholds,
+        tz=settings.digest_timezone,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    Clock(poster, alerts, deps.answers.mirror).run(stop)
+    return 0
+
+
+def _run_digest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_deps
+    from bot.blocks.limits import displayed_texts
+
+    channel = args.channel or settings.digest_channel
+    if channel is None:
+        raise ConfigError("no channel: pass --channel C0123456789 or set DIGEST_CHANNEL")
+    if not args.dry_run:
+        settings.require("SLACK_BOT_TOKEN")
+    deps = build_deps(settings)
+    poster = deps.digests.poster
+    subscription = poster.store.subscription(channel)
+    zone = subscription.zone if subscription else settings.digest_timezone
+    today = deps.now().astimezone(zone).date()
+    if args.dry_run:
+        print("\n".join(displayed_texts(poster.compose(channel, zone, today, preview=True))))
+        return 0
+    outcome = poster.post(channel, zone, today, force=args.force)
+    sentences = {
+        "posted": f"Posted the digest for {today} to {channel}.",
+        "found_posted": f"The digest for {today} was already in {channel} (posted before a crash).",
+        "already_posted": f"The digest for {today} was already posted to {channel}; --force posts another.",
+        "failed": f"Could not post the digest to {channel}: {outcome.detail}.",
+    }
+    print(sentences.get(outcome.status, outcome.status))
+    return 1 if outcome.status == "failed" else 0
+
+
 def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -98,6 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Connect to Slack with Socket Mode. Needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN.",
     )
     socket.set_defaults(run=_run_socket)
+
+    clock = commands.add_parser(
+        "clock",
+        help="run the schedules: daily digests, usage alerts, periodic ledger sync (one process)",
+        description="Post each subscribed channel's daily digest at its local time, alert when usage crosses "
+        "ALERT_THRESHOLDS, and keep the ledger mirror current. Safe to run twice (claims in the database).",
+    )
+    clock.set_defaults(run=_run_clock)
+
+    digest = commands.add_parser(
+        "digest",
+        help="post (or print) today's digest now, for cron-style platforms",
+        description="Post today's digest to a channel now, once per local date unless --force.",
+    )
+    digest.add_argument("--channel", help="channel id (default: DIGEST_CHANNEL)")
+    digest.add_argument("--dry-run", action="store_true", help="print the digest instead of posting it")
+    digest.add_argument("--force", action="store_true", help="post even if today's digest was posted")
+    digest.set_defaults(run=_run_digest)
 
     sandbox = commands.add_parser(
         "sandbox",

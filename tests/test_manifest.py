@@ -73,9 +73,11 @@ def test_bot_events_are_exactly_those_registered(manifest, registered):
 
 
 def test_scopes_cover_what_the_listeners_need(manifest, registered):
-    """Commands need `commands`, mentions `app_mentions:read`, replies `chat:write`; nothing unused."""
+    """Commands need `commands`, mentions `app_mentions:read`, posts `chat:write`, digest recovery history."""
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     needed = {"chat:write", "chat:write.public"}  # .public: Share (and digests) in channels not joined
+    # History: after a crash mid-post, the digest poster looks for its message before posting again.
+    needed |= {"channels:history", "groups:history"}
     if registered.commands:
         needed.add("commands")
     if "app_mention" in registered.events:

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from bot import ids
 from bot.blocks.replies import build_refusal
 from bot.listeners.deps import Deps
-from bot.parsing import parse_command
+from bot.parsing import DigestIntent, parse_command
 
 
 def register(app: App, deps: Deps) -> None:
@@ -34,5 +34,9 @@ def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
     """Parse, answer and respond; runs after the ack, so Katalo may take its time."""
     if not deps.allowed(body.get("user_id"), body.get("channel_id")):
         return  # the ack already said no
-    message = deps.answers.answer(parse_command(body.get("text") or ""))
+    intent = parse_command(body.get("text") or "")
+    if isinstance(intent, DigestIntent):
+        message = deps.digests.answer(intent, body["channel_id"], body.get("user_id"))
+    else:
+        message = deps.answers.answer(intent)
     respond(response_type="ephemeral", **message)

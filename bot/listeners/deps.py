@@ -6,8 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from slack_sdk import WebClient
+
 from bot.config import Settings
 from bot.db.receipts import EventReceipts
+from bot.digest.commands import DigestCommands
 from bot.services.answers import Answers
 
 
@@ -16,6 +19,8 @@ class Deps:
     settings: Settings
     answers: Answers
     receipts: EventReceipts
+    slack: WebClient
+    digests: DigestCommands
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def allowed(self, user_id: str | None, channel_id: str | None) -> bool:
