@@ -1,14 +1,17 @@
 """Sandbox failure modes: Katalo's error envelope, and the faults tests inject into the server.
 
 Owns the status → code table of katalo-api.md, `ApiError` (an error the handler turns into an
-envelope), and `FaultQueue`, the thread-safe FIFO of injected faults a request consumes.
+envelope), Katalo's `Fault`, and `FaultQueue`, the thread-safe FIFO of injected faults a request
+consumes: one queue for both test servers, keyed by the request path here and by the Web API method
+in the Slack stand-in (slack.py), whose faults are its own.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 # The documented codes (katalo-api.md, Errors); 502/503 are not documented, "unavailable" is ours.
 ERROR_CODES = {
@@ -68,25 +71,44 @@ class Fault:
         return ApiError(self.status, f"injected fault: HTTP {self.status}", self.retry_after)
 
 
-class FaultQueue:
-    """Injected faults, consumed first-in first-out by the requests whose path they name."""
+class Spendable(Protocol):
+    """What FaultQueue needs of a fault: its uses left, None meaning until cleared."""
 
-    def __init__(self) -> None:
+    times: int | None
+
+
+FaultT = TypeVar("FaultT", bound=Spendable)
+
+
+def check_times(times: int | None) -> None:
+    """ValueError unless `times` is a number of uses a fault can have."""
+    if times is not None and times < 1:
+        raise ValueError("times must be >= 1 or None")
+
+
+class FaultQueue(Generic[FaultT]):
+    """Injected faults, consumed first-in first-out by the requests whose key they name.
+
+    `key` says which requests a fault is for (a path, a method name): faults for one key are used in
+    the order they were added, whatever was queued for other keys in between.
+    """
+
+    def __init__(self, key: Callable[[FaultT], str]) -> None:
+        self._key = key
         self._lock = threading.Lock()
-        self._faults: list[Fault] = []
+        self._faults: list[FaultT] = []
 
-    def add(self, fault: Fault) -> None:
+    def add(self, fault: FaultT) -> None:
         """Queue a fault behind those already queued."""
-        if fault.times is not None and fault.times < 1:
-            raise ValueError("times must be >= 1 or None")
+        check_times(fault.times)
         with self._lock:
             self._faults.append(fault)
 
-    def take(self, path: str) -> Fault | None:
-        """The oldest fault for `path`, spending one of its uses; None if there is none."""
+    def take(self, key: str) -> FaultT | None:
+        """The oldest fault for `key`, spending one of its uses; None if there is none."""
         with self._lock:
             for n, fault in enumerate(self._faults):
-                if fault.path != path:
+                if self._key(fault) != key:
                     continue
                 if fault.times is not None:
                     fault.times -= 1

@@ -3,6 +3,10 @@
 Owns what http.server gets wrong for a test double: it logs every request to stderr, answers its own
 errors in HTML, looks up the host's name on bind, and leaves keep-alive connections open after
 shutdown. Every method goes to one callback; what to answer is server.py's business.
+
+Also owns what both test servers (server.py, slack.py) share around it: `HttpdLifecycle`, serving
+one Httpd once from a thread or the caller's, and `send_complete`, the framing of an answer that
+keeps a keep-alive connection usable.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import socketserver
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from types import TracebackType
+from typing import Any, ClassVar, Self
 
 log = logging.getLogger(__name__)
 
@@ -111,20 +116,103 @@ class Httpd(ThreadingHTTPServer):
     def send_json(
         request: BaseHTTPRequestHandler, status: int, payload: bytes, retry_after: float | None
     ) -> None:
-        """One complete response with Content-Length, so the connection stays usable."""
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Cache-Control", "no-store")
-        request.send_header("Content-Length", str(len(payload)))
-        if retry_after is not None:
-            request.send_header("Retry-After", _seconds(retry_after))
-        if request.close_connection:
-            request.send_header("Connection", "close")
-        request.end_headers()
-        if request.command != "HEAD":
-            request.wfile.write(payload)
+        """One complete Katalo JSON answer, never cached; Retry-After keeps fractions (see _seconds)."""
+        headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+        seconds = None if retry_after is None else _seconds(retry_after)
+        send_complete(request, status, payload, headers, retry_after=seconds)
+
+
+def send_complete(
+    request: BaseHTTPRequestHandler,
+    status: int,
+    payload: bytes,
+    headers: dict[str, str],
+    *,
+    retry_after: str | None,
+) -> None:
+    """One complete response with Content-Length, so the connection stays usable.
+
+    `headers` go out first, then Content-Length and `retry_after` (already in the API's own format:
+    Katalo and Slack write Retry-After differently). A handler that is closing the connection says
+    so, and HEAD gets the headers without the body.
+    """
+    request.send_response(status)
+    for name, value in headers.items():
+        request.send_header(name, value)
+    request.send_header("Content-Length", str(len(payload)))
+    if retry_after is not None:
+        request.send_header("Retry-After", retry_after)
+    if request.close_connection:
+        request.send_header("Connection", "close")
+    request.end_headers()
+    if request.command != "HEAD":
+        request.wfile.write(payload)
 
 
 def _seconds(value: float) -> str:
     """Retry-After text: whole seconds as an integer; fractions kept so tests need not wait a second."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}" if math.isfinite(value) else "0"
+
+
+class HttpdLifecycle:
+    """Serves one Httpd once, from a daemon thread or the caller's, until stop(); usable in `with`.
+
+    A subclass names its serving thread and what it is (for the started-twice error), and hands the
+    Httpd it bound to __init__.
+    """
+
+    _thread_name: ClassVar[str]
+    _kind: ClassVar[str]  # what the started-twice error calls it: "a <_kind> can be started only once"
+
+    def __init__(self, httpd: Httpd) -> None:
+        self._thread: threading.Thread | None = None
+        self._used = False  # one server serves once: start() or serve_forever(), then stop()
+        self._serving = False
+        self._httpd = httpd
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>`, the server's root: the base URL to give a client."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        """Serve from a daemon thread; returns self."""
+        self._claim()
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name=self._thread_name,
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve from this thread until stop() is called elsewhere or the process is interrupted."""
+        self._claim()
+        try:
+            self._httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self._serving = False
+            self._httpd.close()
+
+    def stop(self) -> None:
+        """Stop serving, close the port and cut every open connection. Idempotent."""
+        if self._serving:
+            self._serving = False
+            self._httpd.shutdown()  # returns once the serve_forever loop, wherever it runs, has left
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd.close()
+
+    def __enter__(self) -> Self:
+        return self if self._used else self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
+    def _claim(self) -> None:
+        if self._used:
+            raise RuntimeError(f"a {self._kind} can be started only once")
+        self._used = self._serving = True

@@ -17,13 +17,12 @@ import threading
 import time
 from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.faults import ApiError, Fault, FaultQueue
-from bot.sandbox.httpd import Httpd
+from bot.sandbox.httpd import Httpd, HttpdLifecycle
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.pages import MoneyAs, Order, Wrapper, events_page
 from bot.sandbox.summary import docs_variant
@@ -36,8 +35,14 @@ SummaryVariant = Literal["www", "docs"]
 _REQUEST_LOG_SIZE = 100_000  # enough for any test; bounded so a long demo cannot grow without end
 
 
-class SandboxServer:
-    """A deterministic, offline Katalo API on a local port, with faults to inject."""
+class SandboxServer(HttpdLifecycle):
+    """A deterministic, offline Katalo API on a local port, with faults to inject.
+
+    start() / serve_forever() / stop(), `with` and `url` come from HttpdLifecycle.
+    """
+
+    _thread_name = "katalo-sandbox"
+    _kind = "sandbox server"
 
     def __init__(
         self,
@@ -64,63 +69,12 @@ class SandboxServer:
         self.latency = 0.0  # seconds added to every request, for slow-Katalo tests
         self._api_key = api_key.encode()
         self._generation = 0
-        self._faults = FaultQueue()
+        self._faults: FaultQueue[Fault] = FaultQueue(lambda fault: fault.path)
         self._log_lock = threading.Lock()
         self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=_REQUEST_LOG_SIZE)
         self._counts: Counter[str] = Counter()
-        self._thread: threading.Thread | None = None
-        self._used = False  # one server serves once: start() or serve_forever(), then stop()
-        self._serving = False
         # Bound now (as http.server does) so `url` is known before serving starts.
-        self._httpd = Httpd((host, port), self._handle)
-
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """`http://127.0.0.1:<port>`, the base URL to give a client."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
-
-    def start(self) -> SandboxServer:
-        """Serve from a daemon thread; returns self."""
-        if self._used:
-            raise RuntimeError("a sandbox server can be started only once")
-        self._used = self._serving = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name="katalo-sandbox",
-        )
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve from this thread until stop() is called elsewhere or the process is interrupted."""
-        if self._used:
-            raise RuntimeError("a sandbox server can be started only once")
-        self._used = self._serving = True
-        try:
-            self._httpd.serve_forever(poll_interval=0.2)
-        finally:
-            self._serving = False
-            self._httpd.close()
-
-    def stop(self) -> None:
-        """Stop serving, close the port and cut every open connection. Idempotent."""
-        if self._serving:
-            self._serving = False
-            self._httpd.shutdown()  # returns once the serve_forever loop, wherever it runs, has left
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd.close()
-
-    def __enter__(self) -> SandboxServer:
-        return self if self._used else self.start()
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.stop()
+        super().__init__(Httpd((host, port), self._handle))
 
     # --- test controls ---------------------------------------------------------------------------
 

@@ -25,10 +25,11 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.sandbox.faults import FaultQueue, check_times
+from bot.sandbox.httpd import HttpdLifecycle
 from bot.sandbox.slack_blocks import blocks_error
 from bot.sandbox.slack_http import (
     BodyError,
@@ -44,6 +45,7 @@ from bot.sandbox.slack_http import (
 log = logging.getLogger(__name__)
 
 TEAM_URL = "https://katalo-test.slack.com/"
+_TS = "__ts"  # where a recorded message keeps the ts Slack gave it
 AUTH_TEST = {
     "ok": True,
     "url": TEAM_URL,
@@ -101,19 +103,25 @@ class SlackError(Exception):
         self.error = error
 
 
-class SlackStandIn:
-    """Slack's Web API and response URLs on a local port, with faults to inject and a record of traffic."""
+class SlackStandIn(HttpdLifecycle):
+    """Slack's Web API and response URLs on a local port, with faults to inject and a record of traffic.
+
+    start() / serve_forever() / stop(), `with` and `url` (the server's root) come from HttpdLifecycle.
+    """
+
+    _thread_name = "slack-standin"
+    _kind = "Slack stand-in"
 
     def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.known_channels: set[str] | None = None  # None: every channel exists
         self.member_of: set[str] | None = None  # None: the bot is a member of every channel
         self._token = None if token is None else token.encode()
+        self._faults: FaultQueue[_Fault] = FaultQueue(lambda fault: fault.method)  # has its own lock
         # One condition guards all state below; waiters wake on every call and post.
         self._changed = threading.Condition()
         self._calls: list[Call] = []
         self._messages: list[dict[str, Any]] = []
         self._posts: list[tuple[str, dict[str, Any]]] = []
-        self._faults: list[_Fault] = []
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._ts = itertools.count(_FIRST_TS, _TS_STEP)
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -123,66 +131,17 @@ class SlackStandIn:
             "chat.update": self._update,
             "chat.getPermalink": self._permalink,
             "conversations.info": self._conversation_info,
+            "conversations.history": self._history,
         }
-        self._thread: threading.Thread | None = None
-        self._used = False  # one stand-in serves once: start() or serve_forever(), then stop()
-        self._serving = False
         # Bound now (as http.server does) so the URLs are known before serving starts.
-        self._httpd = SlackHttpd((host, port), self._handle)
+        super().__init__(SlackHttpd((host, port), self._handle))
 
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """`http://127.0.0.1:<port>`, the server's root."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
+    # --- URLs ------------------------------------------------------------------------------------
 
     @property
     def api_url(self) -> str:
         """`http://127.0.0.1:<port>/api/`, the `base_url` to give WebClient (trailing slash included)."""
         return self.url + _API_PREFIX
-
-    def start(self) -> SlackStandIn:
-        """Serve from a daemon thread; returns self."""
-        self._claim()
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name="slack-standin",
-        )
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve from this thread until stop() is called elsewhere or the process is interrupted."""
-        self._claim()
-        try:
-            self._httpd.serve_forever(poll_interval=0.2)
-        finally:
-            self._serving = False
-            self._httpd.close()
-
-    def stop(self) -> None:
-        """Stop serving, close the port and cut every open connection. Idempotent."""
-        if self._serving:
-            self._serving = False
-            self._httpd.shutdown()  # returns once the serve_forever loop, wherever it runs, has left
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd.close()
-
-    def __enter__(self) -> SlackStandIn:
-        return self if self._used else self.start()
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.stop()
-
-    def _claim(self) -> None:
-        if self._used:
-            raise RuntimeError("a Slack stand-in can be started only once")
-        self._used = self._serving = True
 
     # --- response URLs ---------------------------------------------------------------------------
 
@@ -221,19 +180,16 @@ class SlackStandIn:
         """
         if status != 200 and not 400 <= status <= 599:
             raise ValueError(f"status must be 200 or 400-599, not {status}")
-        if times is not None and times < 1:
-            raise ValueError("times must be >= 1 or None")
+        check_times(times)
         if delay < 0 or (retry_after is not None and retry_after < 0):
             raise ValueError("delay and retry_after cannot be negative")
         if status == 200 and error is None and delay == 0:
             raise ValueError("this fault would change nothing: give a status, an error or a delay")
-        with self._changed:
-            self._faults.append(_Fault(method, status, error, retry_after, delay, times))
+        self._faults.add(_Fault(method, status, error, retry_after, delay, times))
 
     def clear_faults(self) -> None:
         """Forget every injected fault."""
-        with self._changed:
-            self._faults.clear()
+        self._faults.clear()
 
     # --- recording -------------------------------------------------------------------------------
 
@@ -245,7 +201,11 @@ class SlackStandIn:
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """The arguments of every successful chat.postMessage (to one channel), in order."""
         with self._changed:
-            return [dict(m) for m in self._messages if channel is None or m.get("channel") == channel]
+            return [
+                {k: v for k, v in m.items() if k != _TS}
+                for m in self._messages
+                if channel in (None, m.get("channel"))
+            ]
 
     def posts(self, url: str | None = None) -> list[dict[str, Any]]:
         """The JSON bodies response URLs accepted (at one URL), in order; refused posts are not here."""
@@ -319,7 +279,8 @@ class SlackStandIn:
             body_error = None
         with self._changed:
             self._calls.append(Call(method, params, headers, arrived))
-            fault = self._take_fault(method)
+            # Spent under the condition, with the call: whoever sees the call sees its fault used.
+            fault = self._faults.take(method)
             self._changed.notify_all()
         if fault is not None:
             time.sleep(fault.delay)
@@ -343,17 +304,6 @@ class SlackStandIn:
         if handler is None:
             raise SlackError("unknown_method")
         return handler(params)
-
-    def _take_fault(self, method: str) -> _Fault | None:
-        """The oldest fault for `method`, spending one of its uses. Call with the condition held."""
-        for n, fault in enumerate(self._faults):
-            if fault.method == method:
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times == 0:
-                        del self._faults[n]
-                return fault
-        return None
 
     @staticmethod
     def _send_fault(request: SlackRequest, fault: _Fault) -> None:
@@ -414,7 +364,7 @@ class SlackStandIn:
         }
         message["ts"] = ts
         with self._changed:
-            self._messages.append(dict(params))
+            self._messages.append({**params, _TS: ts})  # messages() hands back the arguments alone
             self._changed.notify_all()
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
@@ -449,6 +399,21 @@ class SlackStandIn:
             "ok": True,
             "channel": {"id": channel, "name": "general", "is_member": _has(self.member_of, channel)},
         }
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Messages newer than `oldest`, newest first; metadata only when asked for, as in Slack."""
+        channel = self._channel(params, posting=False)
+        oldest = float(params.get("oldest") or 0)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._changed:
+            posted = [m for m in self._messages if m.get("channel") == channel and float(m[_TS]) > oldest]
+        shown = []
+        for message in reversed(posted[-int(params.get("limit") or 100) :]):
+            entry = {"type": "message", "ts": message[_TS], "text": message.get("text", "")}
+            if with_metadata and "metadata" in message:
+                entry["metadata"] = message["metadata"]
+            shown.append(entry)
+        return {"ok": True, "messages": shown, "has_more": False}
 
     def _channel(self, params: dict[str, Any], *, posting: bool) -> str:
         """The `channel` argument; SlackError for a missing or unknown channel, or (posting) a non-member."""

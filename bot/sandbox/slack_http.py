@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.sandbox.httpd import Httpd
+from bot.sandbox.httpd import Httpd, send_complete
 
 # Slack sends these form fields as JSON text; decoded, a test compares them with the dicts it built.
 JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "metadata"})
@@ -92,18 +92,10 @@ def send(
     *,
     retry_after: float | None = None,
 ) -> None:
-    """One complete response with Content-Length, so the connection stays usable."""
+    """One complete answer (see send_complete); Retry-After in whole seconds, as Slack sends it."""
     payload, content_type = body
-    request.send_response(status)
-    request.send_header("Content-Type", content_type)
-    request.send_header("Content-Length", str(len(payload)))
-    if retry_after is not None:
-        request.send_header("Retry-After", retry_after_header(retry_after))
-    if request.close_connection:
-        request.send_header("Connection", "close")
-    request.end_headers()
-    if request.command != "HEAD":
-        request.wfile.write(payload)
+    seconds = None if retry_after is None else retry_after_header(retry_after)
+    send_complete(request, status, payload, {"Content-Type": content_type}, retry_after=seconds)
 
 
 def retry_after_header(seconds: float) -> str:
