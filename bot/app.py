@@ -7,6 +7,7 @@ the entry points call. Nothing here runs at import time.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -27,6 +28,8 @@ from bot.listeners import Deps, register
 from bot.services.answers import Answers
 
 log = logging.getLogger(__name__)
+
+ANSWER_THREADS = 32  # answers mostly wait (on Katalo, the mirror or Slack), and share single flights
 
 
 def build_deps(settings: Settings) -> Deps:
@@ -70,7 +73,13 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
             client=deps.slack,
             signing_secret=secret,
             request_verification_enabled=not socket_mode,
-            process_before_response=False,  # ack first; lazy listeners answer afterwards
+            # Acks run inline in the request's own thread; answers run in lazy listeners on a pool of
+            # their own. With acks on the shared pool, answers waiting on a slow Katalo would hold
+            # every thread and the acks would queue past Slack's 3 seconds (dispatch_failed).
+            process_before_response=True,
+            listener_executor=ThreadPoolExecutor(
+                max_workers=ANSWER_THREADS, thread_name_prefix="katalo-answer"
+            ),
             raise_error_for_unhandled_request=False,
             logger=logging.getLogger("slack_bolt"),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
@@ -17,10 +17,13 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
-    def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+    def ack_mention(ack: Ack) -> None:
+        ack()  # the Events API wants its 200 within 3 seconds; the answer follows
+
+    def answer_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         handle_mention(deps, body, event, client)
 
-    app.event(ids.MENTION_EVENT)(on_mention)
+    app.event(ids.MENTION_EVENT)(ack=ack_mention, lazy=[answer_mention])
 
 
 def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:

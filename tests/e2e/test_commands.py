@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from bot.blocks.limits import displayed_texts
@@ -159,3 +160,21 @@ def test_share_survives_a_slack_429(bot):
     assert len(bot.slack.wait_for_calls("chat.postMessage", count=2)) == 2
     time.sleep(0.3)
     assert len(bot.slack.messages("C0BILLING")) == 1
+
+
+def test_acks_stay_fast_while_many_answers_wait_on_a_slow_katalo(bot):
+    """Twelve users at once while Katalo takes 3 s: every ack still returns 200 in well under 3 s.
+
+    Acks must never queue behind answers that are waiting on Katalo.
+    """
+    bot.katalo.latency = 3.0
+
+    def ask(_: int) -> tuple[int, float]:
+        started = time.monotonic()
+        ack, _url = bot.command("usage")
+        return ack.status_code, time.monotonic() - started
+
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(ask, range(12)))
+    assert [status for status, _ in results] == [200] * 12
+    assert max(seconds for _, seconds in results) < 1.0
