@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks._kit import Message
 from bot.blocks.digest import build_digest
 from bot.digest.compose import compose_digest
-from bot.digest.schedule import day_window, due_today
+from bot.digest.schedule import due_today
 from bot.digest.store import Claim, DigestStore
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
@@ -105,7 +105,7 @@ class DigestPoster:
             )
             return Outcome(channel_id, local_date, status, detail)
         if claim.kind == "take_over":
-            found = self._find_posted(channel_id, local_date, zone)
+            found = self._find_posted(channel_id, local_date)
             if found is not None:
                 self.store.mark_posted(claim, found, self._now())
                 log.info("digest for %s on %s was posted before a crash; recorded it", channel_id, local_date)
@@ -135,12 +135,14 @@ class DigestPoster:
         self.store.mark_failing(claim.channel_id, f"{reason}: {fix}", self._now())
         return Outcome(claim.channel_id, claim.local_date, "failed", f"{reason}: {fix}")
 
-    def _find_posted(self, channel_id: str, local_date: date, zone: tzinfo) -> str | None:
-        """The ts of this date's digest if it is already in the channel, found by its metadata."""
-        since = day_window(local_date, zone)[0]
+    def _find_posted(self, channel_id: str, local_date: date) -> str | None:
+        """The ts of this date's digest if it is already in the channel, found by its metadata.
+
+        The post being looked for is at most minutes old, so the newest 200 messages hold it.
+        """
         try:
             history = self._slack.conversations_history(
-                channel=channel_id, oldest=str(since.timestamp()), include_all_metadata=True, limit=200
+                channel=channel_id, include_all_metadata=True, limit=200
             )
         except SlackApiError as error:
             # Without history access the bot cannot tell; posting risks a copy, not posting a silent gap.

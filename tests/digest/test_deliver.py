@@ -165,3 +165,23 @@ def test_a_poster_that_died_before_slack_is_taken_over_after_a_while(rig, monkey
     rig.clock.advance(STALE_POSTING.total_seconds() + 60)
     assert [o.status for o in rig.another_poster().run_due()] == ["posted"]
     assert len(rig.slack.messages(CHANNEL)) == 1
+
+
+def test_a_crash_after_slack_took_the_post_is_completed_without_a_second_copy(rig, monkeypatch):
+    """Died after Slack took the digest, before recording it: the next runner finds it and posts nothing."""
+    rig.clock.advance(30 * 60)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies between Slack's answer and the database write
+
+    monkeypatch.setattr(rig.store, "mark_posted", crash)
+    with contextlib.suppress(KeyboardInterrupt):
+        rig.poster.run_due()
+    monkeypatch.undo()
+    assert len(rig.slack.messages(CHANNEL)) == 1
+    assert rig.store.state_of(CHANNEL, TODAY) == "posting"
+    rig.clock.advance(STALE_POSTING.total_seconds() + 60)
+    [outcome] = rig.another_poster().run_due()
+    assert outcome.status == "found_posted"
+    assert len(rig.slack.messages(CHANNEL)) == 1
+    assert rig.store.last_posted(CHANNEL).message_ts == outcome.message_ts
