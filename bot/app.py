@@ -49,11 +49,14 @@ def build_deps(settings: Settings) -> Deps:
 
 
 def slack_client(settings: Settings) -> WebClient:
-    """Slack's Web API at SLACK_API_URL; 429s wait Retry-After and are tried again (twice at most)."""
-    settings.require("SLACK_BOT_TOKEN")
-    assert settings.slack_bot_token is not None
+    """Slack's Web API at SLACK_API_URL; 429s wait Retry-After and are tried again (twice at most).
+
+    Without SLACK_BOT_TOKEN the client exists but cannot post: commands that talk to Slack require
+    the token first (`--dry-run` does not).
+    """
+    token = settings.slack_bot_token
     return WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+        token=token.get_secret_value() if token else None,
         base_url=settings.slack_api_url,
         timeout=10,
         retry_handlers=[
@@ -65,8 +68,7 @@ def slack_client(settings: Settings) -> WebClient:
 
 def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:
     """The app for HTTP mode (requests verified with the signing secret) or Socket Mode."""
-    if not socket_mode:
-        settings.require("SLACK_SIGNING_SECRET")
+    settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     try:
         app = App(

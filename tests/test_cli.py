@@ -82,3 +82,19 @@ def test_sync_against_an_unreachable_katalo_fails_with_a_sentence(tmp_path):
     assert result.returncode == 1
     assert "Katalo could not be reached" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_digest_dry_run_prints_the_digest_without_slack(tmp_path, start_sandbox):
+    """`katalo-bot digest --dry-run` composes the digest from the sandbox and prints it; no token needed."""
+    sandbox = start_sandbox()
+    env = {"KATALO_API_URL": sandbox.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
+    result = run("digest", "--dry-run", "--channel", "C0DIGEST", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Katalo digest" in result.stdout
+    assert "Period to date" in result.stdout
+
+
+def test_digest_without_a_channel_names_what_to_set():
+    result = run("digest", "--dry-run")
+    assert result.returncode == 2
+    assert "DIGEST_CHANNEL" in result.stderr
