@@ -96,7 +96,7 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
 
 
 def _handle_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse | None:
-    """Anything a listener did not expect: logged once with a fixed message, and a sentence for the user."""
+    """What an ack (not an answer: see listeners/guard.py) did not expect: logged, and a sentence."""
     log.exception("unhandled error in a Slack listener (%s)", type(error).__name__, exc_info=error)
     if body.get("response_url"):
         try:

@@ -158,7 +158,7 @@ class Settings(BaseModel):
         if isinstance(value, str):
             try:
                 return ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
+            except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder, e.g. America
                 raise ValueError("unknown zone") from exc
         return value
 

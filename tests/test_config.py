@@ -148,3 +148,9 @@ def test_local_katalo_uses_the_sandbox_key(url):
 def test_overrides_win_over_the_environment():
     """Entry points can override a setting (the demo points the client at its sandbox)."""
     assert load_settings({"PORT": "8080"}, port=9090).port == 9090
+
+
+def test_a_zone_folder_is_not_a_zone():
+    """DIGEST_TIMEZONE=America (a folder of the zone database) is one clear line, not a traceback."""
+    with pytest.raises(ConfigError, match="^DIGEST_TIMEZONE is malformed"):
+        load_settings({"DIGEST_TIMEZONE": "America"})

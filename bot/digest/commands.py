@@ -36,7 +36,7 @@ class DigestCommands:
             case DigestOn(at, zone_name):
                 try:
                     zone = ZoneInfo(zone_name) if zone_name else self.default_zone
-                except (ZoneInfoNotFoundError, ValueError):
+                except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as `America`
                     return _problem(
                         f"`{zone_name}` is not a time zone I know: use an IANA name such as Europe/Berlin."
                     )

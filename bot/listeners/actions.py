@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -11,9 +12,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
-from bot.blocks._kit import message
+from bot.blocks._kit import Message, message
 from bot.blocks.replies import build_refusal
 from bot.listeners.deps import Deps
+from bot.listeners.guard import apologise_on_error
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +30,12 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     def replace(body: dict[str, Any], respond: Respond) -> None:
-        handle_replace(deps, body, respond)
+        with apologise_on_error("answering a button", _privately(respond)):
+            handle_replace(deps, body, respond)
 
     def share(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        handle_share(deps, body, respond, client)
+        with apologise_on_error("sharing to a channel", _privately(respond)):
+            handle_share(deps, body, respond, client)
 
     for action_id in (ids.REFRESH_USAGE, ids.EVENTS_OLDER, ids.EVENTS_NEWER, ids.JOB_EVENTS_PAGE):
         app.action(action_id)(ack=ack_button, lazy=[replace])
@@ -60,6 +64,10 @@ def handle_share(deps: Deps, body: dict[str, Any], respond: Respond, client: Web
         log.warning("sharing to %s failed: %s", channel, reason)
         text = _CANNOT_POST.get(reason, "Slack would not take the message just now. Try again in a minute.")
         respond(replace_original=False, response_type="ephemeral", **message(text, []))
+
+
+def _privately(respond: Respond) -> Callable[[Message], Any]:
+    return lambda m: respond(replace_original=False, response_type="ephemeral", **m)
 
 
 def _allowed(deps: Deps, body: dict[str, Any]) -> bool:

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from bot import ids
 from bot.blocks.replies import build_refusal
 from bot.listeners.deps import Deps
+from bot.listeners.guard import apologise_on_error
 from bot.parsing import DigestIntent, parse_command
 
 
@@ -17,7 +18,8 @@ def register(app: App, deps: Deps) -> None:
         handle_ack(deps, ack, body)
 
     def answer_command(body: dict[str, Any], respond: Respond) -> None:
-        handle_command(deps, body, respond)
+        with apologise_on_error("answering /katalo", lambda m: respond(response_type="ephemeral", **m)):
+            handle_command(deps, body, respond)
 
     app.command(ids.COMMAND)(ack=ack_command, lazy=[answer_command])
 

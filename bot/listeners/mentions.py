@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.blocks.replies import build_refusal
 from bot.listeners.deps import Deps
+from bot.listeners.guard import apologise_on_error
 from bot.parsing import parse_mention
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,9 @@ def register(app: App, deps: Deps) -> None:
         ack()  # the Events API wants its 200 within 3 seconds; the answer follows
 
     def answer_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        handle_mention(deps, body, event, client)
+        thread = {"channel": event.get("channel"), "thread_ts": event.get("thread_ts") or event.get("ts")}
+        with apologise_on_error("answering a mention", lambda m: client.chat_postMessage(**thread, **m)):
+            handle_mention(deps, body, event, client)
 
     app.event(ids.MENTION_EVENT)(ack=ack_mention, lazy=[answer_mention])
 

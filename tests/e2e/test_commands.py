@@ -178,3 +178,16 @@ def test_acks_stay_fast_while_many_answers_wait_on_a_slow_katalo(bot):
         results = list(pool.map(ask, range(12)))
     assert [status for status, _ in results] == [200] * 12
     assert max(seconds for _, seconds in results) < 1.0
+
+
+def test_an_unexpected_error_while_answering_still_gets_a_sentence(bot, monkeypatch):
+    """A bug in an answer (not a Katalo failure) is logged and the user hears so, not silence."""
+    from bot.services.answers import Answers
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Answers, "usage", broken)
+    _, url = bot.command("usage")
+    [reply] = bot.slack.wait_for_posts(url)
+    assert "Something went wrong on the bot's side" in reply["text"]

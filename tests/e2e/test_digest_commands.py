@@ -47,3 +47,8 @@ def test_preview_shows_yesterdays_digest_privately(bot):
     assert "(preview)" in shown(preview)
     assert "Period to date" in shown(preview)
     assert bot.slack.calls("chat.postMessage") == []
+
+
+def test_a_zone_that_is_a_folder_is_refused_not_crashed(bot):
+    """`America` is a folder of the zone database, not a zone: a sentence, not a silent failure."""
+    assert "not a time zone I know" in shown(ask(bot, "digest on 09:00 America"))

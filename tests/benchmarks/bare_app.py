@@ -1,0 +1,77 @@
+"""A bare Bolt app: the throughput baseline of `tests.benchmarks.serve`.
+
+It does what the bot does for `/katalo usage`, minus the bot: verify the signature, ack at once, then
+`respond()` a small static Block Kit message from a lazy listener through `response_url`. Same Bolt
+settings as bot/app.py (WebClient base_url, token, retry handlers, `process_before_response=False`) and
+the same WSGI surface as bot/serve.py (`/healthz`, `/slack/events`). Served the way `katalo-bot serve`
+serves the bot (one gthread worker with 8 threads):
+
+    SLACK_BOT_TOKEN=xoxb-... SLACK_SIGNING_SECRET=... SLACK_API_URL=http://127.0.0.1:PORT/api/ \\
+        .venv/bin/python -m gunicorn -w 1 -k gthread --threads 8 -b 127.0.0.1:3001 \\
+        'tests.benchmarks.bare_app:create_application()'
+
+Importing this module does nothing; gunicorn calls `create_application()` in the worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+COMMAND = "/katalo"
+
+MESSAGE: dict[str, Any] = {
+    "text": "Plan usage: 42% used",
+    "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Plan usage*\n42% of plan used"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "as of 14:02"}]},
+    ],
+}
+
+
+def create_app(environ: Mapping[str, str] = os.environ) -> App:
+    client = WebClient(
+        token=environ["SLACK_BOT_TOKEN"],
+        base_url=environ.get("SLACK_API_URL") or "https://slack.com/api/",
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+    app = App(
+        client=client,
+        signing_secret=environ["SLACK_SIGNING_SECRET"],
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    def ack_command(ack: Ack) -> None:
+        ack()
+
+    def answer_command(respond: Respond) -> None:
+        respond(response_type="ephemeral", **MESSAGE)
+
+    app.command(COMMAND)(ack=ack_command, lazy=[answer_command])
+    return app
+
+
+def create_application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    """The WSGI app gunicorn serves: Bolt at /slack/events and a /healthz, as bot/serve.py has."""
+    bolt = SlackRequestHandler(create_app(), path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "3")])
+            return [b"ok\n"]
+        return bolt(environ, start_response)
+
+    return application
