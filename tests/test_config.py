@@ -152,5 +152,5 @@ def test_overrides_win_over_the_environment():
 
 def test_a_zone_folder_is_not_a_zone():
     """DIGEST_TIMEZONE=America (a folder of the zone database) is one clear line, not a traceback."""
-    with pytest.raises(ConfigError, match="^DIGEST_TIMEZONE is malformed"):
+    with pytest.raises(ConfigError, match=r"^DIGEST_TIMEZONE is malformed"):
         load_settings({"DIGEST_TIMEZONE": "America"})

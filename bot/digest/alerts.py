@@ -62,6 +62,8 @@ class AlertChecker:
             for kind, alert in [item for item in won if item[0] == "access_off"] + thresholds[-1:]:
                 if self._send(channel, alert):
                     posted.append((channel, kind))
+                else:  # not sent: give the claim back so the next check tries again
+                    self._store.release_alert(channel, period, kind)
         return posted
 
     def _alerts(self, summary: UsageSummary) -> list[tuple[str, Message]]:

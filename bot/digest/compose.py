@@ -90,7 +90,9 @@ def _project(
         return Projection(per_day, now.astimezone(zone).date())  # already used up
     if per_day <= 0:
         return Projection(per_day, None)
-    days = int((remaining / per_day).to_integral_value(rounding=ROUND_CEILING))
-    run_out = (now + timedelta(days=days)).astimezone(zone).date()
+    days = (remaining / per_day).to_integral_value(rounding=ROUND_CEILING)
+    today = now.astimezone(zone).date()
     period_end = summary.billing_period.end_at.astimezone(zone).date()
-    return Projection(per_day, run_out if run_out < period_end else None)
+    if days >= (period_end - today).days:  # compared before building a date, which could overflow
+        return Projection(per_day, None)
+    return Projection(per_day, today + timedelta(days=int(days)))

@@ -98,6 +98,11 @@ class DigestPoster:
     ) -> Outcome:
         if force:
             self.store.release(channel_id, local_date)
+        if self.store.state_of(channel_id, local_date) == "posted":
+            return Outcome(channel_id, local_date, *_NOT_CLAIMED["posted"])
+        # Composed before claiming: a slow Katalo or a failure while composing never holds a claim that
+        # another runner could take over (and post a second copy) while this one is still working.
+        message = self.compose(channel_id, zone, local_date, late=late)
         claim = self.store.claim(channel_id, local_date, self._now(), late=late)
         if claim is None:
             status, detail = _NOT_CLAIMED.get(
@@ -110,10 +115,9 @@ class DigestPoster:
                 self.store.mark_posted(claim, found, self._now())
                 log.info("digest for %s on %s was posted before a crash; recorded it", channel_id, local_date)
                 return Outcome(channel_id, local_date, "found_posted", message_ts=found)
-        message = self.compose(channel_id, zone, local_date, late=late)
-        return self._send(claim, message, zone)
+        return self._send(claim, message)
 
-    def _send(self, claim: Claim, message: Message, zone: tzinfo) -> Outcome:
+    def _send(self, claim: Claim, message: Message) -> Outcome:
         metadata = {"event_type": DIGEST_EVENT, "event_payload": {"date": claim.local_date.isoformat()}}
         try:
             response = self._slack.chat_postMessage(channel=claim.channel_id, metadata=metadata, **message)

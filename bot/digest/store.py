@@ -200,6 +200,16 @@ class DigestStore:
                 claimed_at=now,
             )
 
+    def release_alert(self, channel_id: str, period_start: datetime, kind: str) -> None:
+        """Give an alert back when it could not be sent, so a later check sends it."""
+        table = alert_claims.c
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(alert_claims).where(
+                    table.channel_id == channel_id, table.period_start == period_start, table.kind == kind
+                )
+            )
+
     def _finish(self, claim: Claim, **values: Any) -> None:
         table = digest_claims.c
         with self.engine.begin() as connection:

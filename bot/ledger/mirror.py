@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
+from bot.katalo.transport import RetryPolicy
 from bot.ledger.queries import LedgerQueries
 from bot.ledger.store import LedgerStore, SyncState
 from bot.ledger.sync import LedgerSync, ProgressCallback, SyncReport
@@ -68,14 +69,16 @@ class LedgerMirror:
         if _caught_up_since(state, asked_at.timestamp() - max_age):
             return _freshness(state, complete=True)
         deadline = time.monotonic() + time_limit
-        report = self.sync.run(deadline=deadline)
+        # Each page's waits must fit the time limit too: the deadline is only checked between pages.
+        retry = RetryPolicy(max_attempts=2, max_total_wait=time_limit / 2, budget_wait=time_limit / 4)
+        report = self.sync.run(deadline=deadline, retry=retry)
         while report.skipped and time.monotonic() < deadline:
             # Another process is syncing: its result serves us too, so wait for it rather than race it,
             # then try once more (a quick incremental sync) in case it stopped short.
             time.sleep(_POLL_SECONDS)
             if _caught_up_since(self.store.state(), asked_at.timestamp()):
                 break
-            report = self.sync.run(deadline=deadline)
+            report = self.sync.run(deadline=deadline, retry=retry)
         state = self.store.state()
         complete = report.complete or _caught_up_since(state, asked_at.timestamp())
         return _freshness(state, complete=complete, error=report.error)

@@ -83,18 +83,27 @@ class LedgerSync:
         self._lock = SyncLock(store.engine)
         self._now = now
 
-    def run(self, *, deadline: float | None = None, progress: ProgressCallback | None = None) -> SyncReport:
-        """One sync; stops between pages once `deadline` (time.monotonic()) has passed."""
+    def run(
+        self,
+        *,
+        deadline: float | None = None,
+        progress: ProgressCallback | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> SyncReport:
+        """One sync; stops between pages once `deadline` (time.monotonic()) has passed.
+
+        `retry` bounds each page's waits (budget, 429s, backoff): a caller with a deadline passes one
+        that fits it, since the deadline is only checked between pages.
+        """
         started = time.monotonic()
         report = SyncReport()
         owner = uuid.uuid4().hex
         if not self._lock.try_acquire():
             report.skipped = "another sync is running"
             return report
-        self._store.take_ownership(owner, self._now())
-        walk = _Walk(self, owner, report, deadline, progress or (lambda _: None))
         try:
-            walk.run()
+            self._store.take_ownership(owner, self._now())
+            _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
         except _OutOfTime:
             log.info("ledger sync stopped at its deadline after %d pages", report.pages)
         except OwnershipLost:
@@ -105,9 +114,11 @@ class LedgerSync:
             with contextlib.suppress(OwnershipLost):  # the sync that took over will record its own
                 self._store.update_state(owner, last_error=error.user_message[:300])
         finally:
-            self._store.give_up_ownership(owner)
-            self._lock.release()
-            report.seconds = time.monotonic() - started
+            try:
+                self._store.give_up_ownership(owner)
+            finally:  # whatever the database did, the lock must not outlive this run
+                self._lock.release()
+                report.seconds = time.monotonic() - started
         return report
 
 
@@ -121,8 +132,10 @@ class _Walk:
         report: SyncReport,
         deadline: float | None,
         progress: ProgressCallback,
+        retry: RetryPolicy,
     ) -> None:
         self.sync = sync
+        self.retry = retry
         self.store = sync._store
         self.owner = owner
         self.report = report
@@ -225,7 +238,7 @@ class _Walk:
 
     def _pages(self, cursor: str | None) -> Iterator[tuple[EventsPage, str | None]]:
         """Pages from `cursor`, each with the cursor that fetched it; an expired cursor restarts the walk."""
-        pages = self.sync._client.iter_pages(cursor, limit=self.sync._limit, retry=self.sync._retry)
+        pages = self.sync._client.iter_pages(cursor, limit=self.sync._limit, retry=self.retry)
         while True:
             if self.deadline is not None and time.monotonic() > self.deadline:
                 raise _OutOfTime

@@ -109,3 +109,14 @@ def test_access_turning_off_alerts_once(alerts):
     assert checker.check() == [(CHANNEL, "access_off")]
     assert checker.check() == []
     assert "API access is off" in slack.messages(CHANNEL)[0]["text"]
+
+
+def test_an_alert_slack_refused_is_sent_on_a_later_check(alerts):
+    """not_in_channel loses no alert: the claim is given back, and the next check sends it."""
+    katalo, checker, slack = alerts
+    katalo.set(850)
+    slack.member_of = set()
+    assert checker.check() == []
+    slack.member_of = None
+    assert checker.check() == [(CHANNEL, "threshold_80")]
+    assert checker.check() == []

@@ -154,9 +154,9 @@ def test_a_poster_that_died_before_slack_is_taken_over_after_a_while(rig, monkey
     rig.clock.advance(30 * 60)
 
     def crash(*args, **kwargs):
-        raise KeyboardInterrupt  # the process dies mid-way
+        raise KeyboardInterrupt  # the process dies on its way to Slack
 
-    monkeypatch.setattr(rig.poster, "compose", crash)
+    monkeypatch.setattr(rig.poster._slack, "chat_postMessage", crash)
     with contextlib.suppress(KeyboardInterrupt):
         rig.poster.run_due()
     monkeypatch.undo()
@@ -185,3 +185,18 @@ def test_a_crash_after_slack_took_the_post_is_completed_without_a_second_copy(ri
     assert outcome.status == "found_posted"
     assert len(rig.slack.messages(CHANNEL)) == 1
     assert rig.store.last_posted(CHANNEL).message_ts == outcome.message_ts
+
+
+def test_a_failure_while_composing_holds_no_claim(rig, monkeypatch):
+    """Composing happens before claiming: if it fails, the next tick simply posts, nothing is stuck."""
+    rig.clock.advance(30 * 60)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(rig.poster, "compose", broken)
+    with contextlib.suppress(RuntimeError):
+        rig.poster.run_due()
+    monkeypatch.undo()
+    assert rig.store.state_of(CHANNEL, TODAY) is None
+    assert [o.status for o in rig.poster.run_due()] == ["posted"]
