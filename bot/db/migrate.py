@@ -15,12 +15,12 @@ MIGRATIONS = "bot.db:migrations"
 _ADVISORY_LOCK_ID = 0x4B41_5441  # "KATA": any constant unique to this app
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the database to the newest schema version; a no-op when it is already there."""
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to the newest schema version (or `revision`); a no-op when it is there."""
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

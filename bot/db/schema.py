@@ -6,7 +6,7 @@ A test checks that the migrated database and these definitions agree.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
 
 from bot.db.types import MicroDollars, UTCDateTime
 
@@ -15,15 +15,15 @@ metadata = MetaData()
 ledger_events = Table(
     "ledger_events",
     metadata,
-    Column("event_id", String(128), primary_key=True),
-    Column("job_id", String(128), nullable=False),
+    Column("event_id", Text, primary_key=True),
+    Column("job_id", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("usage_type", String(64)),
+    Column("usage_type", Text),
     Column("billable", Boolean),
     Column("unit_price_usd", MicroDollars),
     Column("amount_usd", MicroDollars),
-    Column("config_fingerprint", String(128)),
-    Column("source_asset_id", String(128)),
+    Column("config_fingerprint", Text),
+    Column("source_asset_id", Text),
     Column("stored_at", UTCDateTime, nullable=False),
     Index("ix_ledger_events_job_id_created_at", "job_id", "created_at"),
     Index("ix_ledger_events_created_at", "created_at"),
@@ -37,7 +37,8 @@ ledger_sync_state = Table(
     Column("ledger", String(32), primary_key=True),
     Column("page_order", String(16)),  # newest_first | oldest_first, once detected
     Column("walk_cursor", String(1024)),  # where an unfinished walk goes on
-    Column("walk_top", UTCDateTime),  # newest-first: the newest event of the unfinished backfill
+    Column("walk_top", UTCDateTime),  # newest-first: the newest event the unfinished walk started from
+    Column("walk_floor", UTCDateTime),  # ...and the watermark it must reach (None: the whole ledger)
     Column("complete_through", UTCDateTime),  # every event created at or before this is stored
     Column("backfill_done", Boolean, nullable=False, default=False),
     Column("last_success_at", UTCDateTime),  # when a sync last reached the end of what was new

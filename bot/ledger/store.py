@@ -34,6 +34,7 @@ class SyncState:
     page_order: PageOrder | None = None
     walk_cursor: str | None = None
     walk_top: datetime | None = None
+    walk_floor: datetime | None = None
     complete_through: datetime | None = None
     backfill_done: bool = False
     last_success_at: datetime | None = None

@@ -4,14 +4,15 @@ Katalo does not document its page order, so the first walk detects it from `crea
 
 - Oldest-first: follow `next_cursor` from where the last sync stopped. The cursor of the last page
   is kept, so the next sync re-reads that page (harmless: upserts) and finds what was appended.
-- Newest-first: walk from the start until a page reaches `complete_through`, the newest event of the
-  last complete sync; everything older is stored. Stopping at "an event already stored" would not be
-  safe: a sync killed halfway stores the newest events but not those just below them, and the next
-  sync would stop at its own top page and leave that gap for ever. The first (backfill) walk keeps
-  its cursor and its top event, so a killed backfill first catches up with the head, then goes on.
+- Newest-first: walk from the head down to `complete_through`, the newest event of the last
+  complete sync (the first walk goes to the end). Stopping at "an event already stored" would not
+  be safe: a sync killed halfway stores the newest events but not those just below them, and the
+  next sync would stop at its own top page and leave that gap for ever. Every walk saves its cursor,
+  its top event and its floor with each page, so an interrupted walk resumes where it stopped: the
+  next run first catches up with the head (down to the walk's top), then goes on from the cursor.
 
-A cursor that Katalo no longer accepts (404 or 400) restarts the walk from the beginning; what is
-stored stays. Each page is stored with the new state in one transaction (see store.py).
+A cursor that Katalo no longer accepts (404 or 400) restarts the walk from the head; what is stored
+stays. Each page is stored with the new state in one transaction (see store.py).
 """
 
 from __future__ import annotations
@@ -149,21 +150,21 @@ class _Walk:
             self.order = state.page_order
             try:
                 if self.order == "oldest_first":
-                    self._forward(state.walk_cursor, state.walk_top)
-                elif state.backfill_done:
-                    self._catch_up(state.complete_through, backfill_done=True)
-                elif state.walk_top is not None:  # an unfinished backfill: first the head, then go on
-                    top = self._catch_up(state.walk_top, backfill_done=False)
-                    self._forward(state.walk_cursor, top or state.walk_top)
-                else:
-                    self._forward(None, None)
+                    self._walk(state.walk_cursor, state.walk_top, floor=None)
+                elif state.walk_top is not None:  # an unfinished walk: first the new head, then go on
+                    top = self._catch_up(state.walk_top) or state.walk_top
+                    self._save([], walk_top=top)
+                    self._walk(state.walk_cursor, top, floor=state.walk_floor, resuming=True)
+                else:  # a new walk from the head: down to the watermark, or (first time) the whole ledger
+                    self._walk(None, None, floor=state.complete_through if state.backfill_done else None)
             except _Restart:
                 self.report.restarts += 1
+                # Only the walk starts over; a finished backfill stays finished, the watermark stands.
                 self._save(
                     [],
                     walk_cursor=None,
                     walk_top=None,
-                    backfill_done=False,
+                    walk_floor=None,
                     walks_restarted=state.walks_restarted + 1,
                 )
                 continue
@@ -173,36 +174,61 @@ class _Walk:
             return
         raise KataloBadResponse(code="cursor_expired_repeatedly")
 
-    def _forward(self, cursor: str | None, top: datetime | None) -> None:
-        """Follow cursors to the last page (the first walk, a backfill, or an oldest-first sync)."""
+    def _walk(
+        self, cursor: str | None, top: datetime | None, *, floor: datetime | None, resuming: bool = False
+    ) -> None:
+        """Follow cursors from `cursor`, saving where the walk is after every page, until it is done.
+
+        Newest-first, it is done on reaching `floor` (the last complete sync's newest event) or the
+        end; oldest-first, at the last page, whose cursor is kept for the next sync to re-read.
+        """
+        if resuming and cursor is None:  # the unfinished walk had already read its last page
+            self._save(
+                [], walk_cursor=None, walk_top=None, walk_floor=None, backfill_done=True, **self._success(top)
+            )
+            return
         for page, fetched_with in self._pages(cursor):
             if top is None and page.events:
                 top = page.events[0].created_at
             self._learn_order(page, top)
-            if page.next_cursor is not None:
-                self._save(page.events, walk_cursor=page.next_cursor, walk_top=top, page_order=self.order)
-            elif self.order == "oldest_first":
-                # Keep the last page's cursor: the next sync re-reads it and finds what was appended.
-                newest = page.events[-1].created_at if page.events else None
+            last = page.next_cursor is None
+            if self.order == "oldest_first":
+                newest = page.events[-1].created_at if page.events and last else None
+                done = self._success(newest) if last else {}
+                # At the last page, keep its cursor: the next sync re-reads it and finds what was appended.
                 self._save(
                     page.events,
-                    walk_cursor=fetched_with,
+                    walk_cursor=page.next_cursor or fetched_with,
                     walk_top=top,
                     page_order=self.order,
-                    **self._success(newest),
+                    **done,
                 )
-            else:
+            elif last or (floor is not None and any(e.created_at <= floor for e in page.events)):
                 self._save(
                     page.events,
                     walk_cursor=None,
-                    walk_top=top,
+                    walk_top=None,
+                    walk_floor=None,
                     page_order=self.order,
                     backfill_done=True,
                     **self._success(top),
                 )
+                return
+            else:
+                self._save(
+                    page.events,
+                    walk_cursor=page.next_cursor,
+                    walk_top=top,
+                    walk_floor=floor,
+                    page_order=self.order,
+                )
 
-    def _catch_up(self, boundary: datetime | None, *, backfill_done: bool) -> datetime | None:
-        """Newest-first: walk from the start until a page reaches `boundary`; returns the newest time."""
+    def _catch_up(self, boundary: datetime) -> datetime | None:
+        """From the head down to `boundary` (the unfinished walk's top), saving only events.
+
+        It covers what arrived since the last run, which is small; its progress is not saved.
+        Returns the newest event's time.
+        """
         top: datetime | None = None
         for page, _ in self._pages(None):
             if top is None and page.events:
@@ -210,14 +236,8 @@ class _Walk:
             if self.order is None and self._learn_order(page, top) == "oldest_first":
                 self._save(page.events, page_order=self.order, walk_cursor=None)
                 raise _Redispatch  # a ledger too small to tell before turned out oldest-first
-            connected = boundary is not None and any(e.created_at <= boundary for e in page.events)
-            if not (connected or page.next_cursor is None):
-                self._save(page.events)
-            elif backfill_done:
-                self._save(page.events, **self._success(top or boundary))
-            else:
-                self._save(page.events, walk_top=top or boundary)
-            if connected:
+            self._save(page.events)
+            if any(e.created_at <= boundary for e in page.events):
                 break
         return top
 

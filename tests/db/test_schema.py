@@ -134,3 +134,32 @@ def test_sqlite_writers_in_threads_do_not_fail_with_database_locked(tmp_path):
     assert errors == []
     with engine.connect() as connection:
         assert connection.execute(select(table.c.n)).scalar_one() == 80  # no lost update either
+
+
+def test_upgrading_an_older_schema_keeps_every_stored_event(database_url):
+    """A database at revision 0003 with events in it upgrades to the newest schema with them intact."""
+    from bot.db.migrate import upgrade_schema
+
+    engine = make_engine(database_url)
+    upgrade_schema(engine, "0003")
+    old = Table("ledger_events", MetaData(), autoload_with=engine)
+    rows = [
+        {
+            "event_id": f"evt_{i}",
+            "job_id": "job_1",
+            "created_at": datetime(2026, 1, 1, 0, i),
+            "amount_usd": 400_000,
+            "stored_at": datetime(2026, 1, 1),
+        }
+        for i in range(5)
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(old), rows)
+    upgrade_schema(engine)
+    new = Table("ledger_events", MetaData(), autoload_with=engine)
+    with engine.connect() as connection:
+        kept = connection.execute(select(new.c.event_id, new.c.amount_usd).order_by(new.c.event_id)).all()
+        state_columns = {c["name"] for c in inspect(connection).get_columns("ledger_sync_state")}
+    assert kept == [(f"evt_{i}", 400_000) for i in range(5)]
+    assert "walk_floor" in state_columns
+    engine.dispose()

@@ -215,3 +215,19 @@ def test_tiny_ledgers_sync(engine, start_sandbox, events):
     sandbox.ledger.append(130)
     assert mirror.run_sync().complete
     assert stored_ids(engine) == ledger_ids(sandbox)
+
+
+def test_a_backlog_bigger_than_one_run_is_caught_up_over_several_runs(engine, start_sandbox):
+    """Newest-first, 600 new events and runs that each manage only a few pages: every run makes
+    progress from where the last stopped, and the mirror ends complete, without a hole."""
+    sandbox = start_sandbox(order="newest")
+    mirror = mirror_for(engine, sandbox)
+    mirror.run_sync()
+    sandbox.ledger.append(600)  # 12 pages of 50
+    sandbox.latency = 0.04
+    for _ in range(20):
+        if mirror.run_sync(deadline=time.monotonic() + 0.15).complete:
+            break
+    sandbox.latency = 0
+    assert stored_ids(engine) == ledger_ids(sandbox)
+    assert mirror.state().walk_top is None  # no unfinished walk left behind
