@@ -37,7 +37,9 @@ def build_deps(settings: Settings) -> Deps:
     client = KataloClient.from_settings(settings)
     mirror = LedgerMirror(engine, client)
     slack = slack_client(settings)
-    poster = DigestPoster(DigestStore(engine), client, mirror, slack)
+    poster = DigestPoster(
+        DigestStore(engine), client, mirror, slack, allowed_channels=settings.allowed_channel_ids
+    )
     digests = DigestCommands(poster, slack, settings.digest_time, settings.digest_timezone)
     return Deps(
         settings=settings,

@@ -46,59 +46,15 @@ def _run_socket(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_clock(settings: Settings, args: argparse.Namespace) -> int:
-    import signal
-    import threading
+    from bot.digest.run import run_clock
 
-    from bot.app import build_deps
-    from bot.digest.alerts import AlertChecker
-    from bot.digest.clock import Clock
-
-    settings.require("SLACK_BOT_TOKEN")
-    deps = build_deps(settings)
-    poster = deps.digests.poster
-    if settings.digest_channel:
-        poster.store.ensure_subscribed(
-            settings.digest_channel, settings.digest_time, settings.digest_timezone, now=deps.now()
-        )
-    alerts = AlertChecker(
-        poster.store,
-        deps.answers.client,
-        deps.slack,
-        thresholds=settings.alert_thresholds,
-        tz=settings.digest_timezone,
-    )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    Clock(poster, alerts, deps.answers.mirror).run(stop)
-    return 0
+    return run_clock(settings)
 
 
 def _run_digest(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_deps
-    from bot.blocks.limits import displayed_texts
+    from bot.digest.run import run_digest
 
-    channel = args.channel or settings.digest_channel
-    if channel is None:
-        raise ConfigError("no channel: pass --channel C0123456789 or set DIGEST_CHANNEL")
-    if not args.dry_run:
-        settings.require("SLACK_BOT_TOKEN")
-    deps = build_deps(settings)
-    poster = deps.digests.poster
-    subscription = poster.store.subscription(channel)
-    zone = subscription.zone if subscription else settings.digest_timezone
-    today = deps.now().astimezone(zone).date()
-    if args.dry_run:
-        print("\n".join(displayed_texts(poster.compose(channel, zone, today, preview=True))))
-        return 0
-    outcome = poster.post(channel, zone, today, force=args.force)
-    sentences = {
-        "posted": f"Posted the digest for {today} to {channel}.",
-        "found_posted": f"The digest for {today} was already in {channel} (posted before a crash).",
-        "already_posted": f"The digest for {today} was already posted to {channel}; --force posts another.",
-        "failed": f"Could not post the digest to {channel}: {outcome.detail}.",
-    }
-    print(sentences.get(outcome.status, outcome.status))
-    return 1 if outcome.status == "failed" else 0
+    return run_digest(settings, channel=args.channel, dry_run=args.dry_run, force=args.force)
 
 
 def _run_demo(settings: Settings, args: argparse.Namespace) -> int:

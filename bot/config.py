@@ -216,9 +216,11 @@ class Settings(BaseModel):
                 raise ConfigError(f"{variable} is not set: expected {EXPECTS[variable]}")
 
     def secrets(self) -> tuple[str, ...]:
-        """Every secret value configured, for the log filter that redacts them."""
+        """Every secret value configured (the database password too), for the log filter that redacts them."""
         values = (getattr(self, _FIELD_BY_ALIAS[name]) for name in SECRET_VARIABLES)
-        return tuple(value.get_secret_value() for value in values if value is not None)
+        found = [value.get_secret_value() for value in values if value is not None]
+        password = urlsplit(self.database_url).password
+        return (*found, *([password] if password else []))
 
     @property
     def logging_level(self) -> int:
@@ -243,6 +245,8 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
         return Settings.model_validate(known)
     except ValidationError as exc:
         variable = str(exc.errors()[0]["loc"][0])
-        # Never repeat a secret; other values are echoed because seeing the typo helps.
-        shown = "" if variable in SECRET_VARIABLES else f" (got {str(known.get(variable))[:80]!r})"
+        # Never repeat a secret (a database URL may hold a password); other values are echoed because
+        # seeing the typo helps.
+        hidden = (*SECRET_VARIABLES, "DATABASE_URL")
+        shown = "" if variable in hidden else f" (got {str(known.get(variable))[:80]!r})"
         raise ConfigError(f"{variable} is malformed: expected {EXPECTS[variable]}{shown}") from None

@@ -77,7 +77,6 @@ def test_every_variable_is_read():
         ("DIGEST_CHANNEL", "#general"),
         ("ALLOWED_USER_IDS", "U01,bob"),
         ("ALLOWED_CHANNEL_IDS", "general"),
-        ("DATABASE_URL", "mysql://x"),
         ("SLACK_API_URL", "slack.com/api"),
         ("KATALO_API_URL", "ftp://katalo"),
         ("LOG_LEVEL", "LOUD"),
@@ -154,3 +153,18 @@ def test_a_zone_folder_is_not_a_zone():
     """DIGEST_TIMEZONE=America (a folder of the zone database) is one clear line, not a traceback."""
     with pytest.raises(ConfigError, match=r"^DIGEST_TIMEZONE is malformed"):
         load_settings({"DIGEST_TIMEZONE": "America"})
+
+
+def test_a_malformed_database_url_is_named_but_its_password_never_shown():
+    """DATABASE_URL may hold a password: a bad one is named, its value not repeated."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": "mysql://bot:DBSECRET@db/katalo"})
+    assert str(caught.value).startswith(
+        "DATABASE_URL is malformed: expected a sqlite:/// or postgresql:// URL"
+    )
+    assert "DBSECRET" not in str(caught.value)
+
+
+def test_the_database_password_is_redacted_from_logs():
+    settings = load_settings({"DATABASE_URL": "postgres://bot:DBSECRET@db:5432/katalo"})
+    assert "DBSECRET" in settings.secrets()

@@ -2,18 +2,21 @@
 
 SQLite has no decimal and no timezone type: SQLAlchemy's Numeric goes through float there, and a
 DateTime loses its offset. So money is stored as whole micro-dollars (BIGINT, exact on both, and SUM
-stays exact), and time as UTC (naive on SQLite, timestamptz on PostgreSQL), read back as aware UTC.
+stays exact; a finer amount is rounded half-even and logged), and time as UTC (naive on SQLite,
+timestamptz on PostgreSQL), read back as aware UTC.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
+log = logging.getLogger(__name__)
 MICROS_PER_DOLLAR = Decimal(1_000_000)
 
 
@@ -27,10 +30,12 @@ class MicroDollars(TypeDecorator[Decimal]):
         if value is None:
             return None
         micros = value * MICROS_PER_DOLLAR
-        if micros != micros.to_integral_value():
-            # Katalo prices in cents; a finer amount would be silently rounded, so refuse it loudly.
-            raise ValueError(f"amount {value} has more than 6 decimal places")
-        return int(micros)
+        whole = micros.to_integral_value(rounding=ROUND_HALF_EVEN)
+        if whole != micros:
+            # Refusing it would stop every later sync on this one event; a millionth of a dollar is
+            # the precision kept, and the rounding is logged so it can be traced.
+            log.warning("amount %s has more than 6 decimal places; stored rounded to the micro-dollar", value)
+        return int(whole)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else micros_to_dollars(value)

@@ -34,11 +34,13 @@ class AlertChecker:
         slack: WebClient,
         *,
         thresholds: Sequence[int] = (80, 100),
+        allowed_channels: frozenset[str] = frozenset(),
         tz: tzinfo = UTC,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store, self._client, self._slack = store, client, slack
         self._thresholds = sorted(thresholds)
+        self._allowed = allowed_channels
         self._tz, self._now = tz, now
 
     def check(self) -> list[tuple[str, str]]:
@@ -53,6 +55,8 @@ class AlertChecker:
         posted = []
         for subscription in self._store.active_subscriptions():
             channel = subscription.channel_id
+            if self._allowed and channel not in self._allowed:
+                continue  # billing data goes only where ALLOWED_CHANNEL_IDS allows
             won = [
                 (kind, text)
                 for kind, text in alerts

@@ -63,9 +63,11 @@ class DigestPoster:
         mirror: LedgerMirror,
         slack: WebClient,
         *,
+        allowed_channels: frozenset[str] = frozenset(),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        self.allowed_channels = allowed_channels  # ALLOWED_CHANNEL_IDS: empty means every channel
         self._client = client
         self._mirror = mirror
         self._slack = slack
@@ -76,6 +78,8 @@ class DigestPoster:
         now = self._now()
         outcomes = []
         for subscription in self.store.active_subscriptions():
+            if self.allowed_channels and subscription.channel_id not in self.allowed_channels:
+                continue  # billing data goes only where ALLOWED_CHANNEL_IDS allows
             due = due_today(now, subscription.local_time, subscription.zone)
             if due is None or self.store.state_of(subscription.channel_id, due.local_date) == "posted":
                 continue
@@ -96,6 +100,8 @@ class DigestPoster:
     def post(
         self, channel_id: str, zone: tzinfo, local_date: date, *, late: bool = False, force: bool = False
     ) -> Outcome:
+        if self.allowed_channels and channel_id not in self.allowed_channels:
+            return Outcome(channel_id, local_date, "failed", "the channel is not in ALLOWED_CHANNEL_IDS")
         if force:
             self.store.release(channel_id, local_date)
         if self.store.state_of(channel_id, local_date) == "posted":

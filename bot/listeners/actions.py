@@ -56,7 +56,10 @@ def handle_share(deps: Deps, body: dict[str, Any], respond: Respond, client: Web
         respond(replace_original=False, response_type="ephemeral", **build_refusal())
         return
     user, channel = body["user"]["id"], _channel(body)
-    shared = deps.answers.answer_button(_value(body), shared_by=user)
+    shared, worth_sharing = deps.answers.shareable(_value(body), shared_by=user)
+    if not worth_sharing:  # an error or help is for the one who pressed, not for the channel
+        respond(replace_original=False, response_type="ephemeral", **shared)
+        return
     try:
         client.chat_postMessage(channel=channel, **shared)
     except SlackApiError as error:

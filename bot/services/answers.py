@@ -52,24 +52,30 @@ class Answers:
 
     def answer_button(self, value: dict[str, Any], *, shared_by: str | None = None) -> Message:
         """The message a button asks for (Refresh, Share, paging), from the value the builder put on it."""
+        return self.shareable(value, shared_by=shared_by)[0]
+
+    def shareable(self, value: dict[str, Any], *, shared_by: str | None = None) -> tuple[Message, bool]:
+        """The answer for a button's value, and whether it is one worth sharing (not an error or help)."""
         try:
             kind = value.get("kind")
             if kind == "usage":
-                return self.usage(refresh=shared_by is None, shared_by=shared_by)
+                return self.usage(refresh=shared_by is None, shared_by=shared_by), True
             if kind == "job" and isinstance(value.get("job_id"), str) and JOB_ID.fullmatch(value["job_id"]):
-                return self.job_events(value["job_id"], page=int(value.get("page", 0)), shared_by=shared_by)
+                return self.job_events(
+                    value["job_id"], page=int(value.get("page", 0)), shared_by=shared_by
+                ), True
             if kind == "latest":
-                return self.latest_events(
-                    before=_position(value.get("before")),
-                    after=_position(value.get("after")),
-                    inclusive=bool(value.get("inclusive")),
-                    shared_by=shared_by,
+                before, after = _position(value.get("before")), _position(value.get("after"))
+                inclusive = bool(value.get("inclusive"))
+                message = self.latest_events(
+                    before=before, after=after, inclusive=inclusive, shared_by=shared_by
                 )
+                return message, True
         except KataloError as error:
-            return build_error(error)
+            return build_error(error), False
         except (TypeError, ValueError):
             pass  # a tampered or outdated button value
-        return build_help()
+        return build_help(), False
 
     def usage(self, *, refresh: bool = False, shared_by: str | None = None) -> Message:
         fetched = self.client.usage_summary(refresh=refresh, allow_stale=True)

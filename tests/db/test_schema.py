@@ -78,10 +78,13 @@ def test_money_round_trips_exactly(engine, scratch, amount):
         assert connection.execute(select(scratch.c.usd)).scalar_one() == amount
 
 
-def test_money_finer_than_a_micro_dollar_is_refused(engine, scratch):
-    """An amount the column cannot hold exactly is refused, never silently rounded."""
-    with engine.begin() as connection, pytest.raises(Exception, match="more than 6 decimal places"):
-        connection.execute(insert(scratch), {"k": "a", "usd": Decimal("0.0000001")})
+def test_money_finer_than_a_micro_dollar_is_rounded_and_logged(engine, scratch, caplog):
+    """An amount finer than the column holds is rounded to the micro-dollar, loudly, not refused
+    (refusing would stop every later sync on that one event)."""
+    with engine.begin() as connection:
+        connection.execute(insert(scratch), {"k": "a", "usd": Decimal("0.1234565")})
+        assert connection.execute(select(scratch.c.usd)).scalar_one() == Decimal("0.123456")
+    assert "more than 6 decimal places" in caplog.text
 
 
 def test_times_come_back_aware_in_utc(engine, scratch):

@@ -200,3 +200,12 @@ def test_a_failure_while_composing_holds_no_claim(rig, monkeypatch):
     monkeypatch.undo()
     assert rig.store.state_of(CHANNEL, TODAY) is None
     assert [o.status for o in rig.poster.run_due()] == ["posted"]
+
+
+def test_channels_outside_the_allowlist_get_no_digest(rig):
+    """With ALLOWED_CHANNEL_IDS set, a subscription elsewhere is skipped and a manual post refused."""
+    rig.poster.allowed_channels = frozenset({"C0ELSEWHERE"})
+    rig.clock.advance(30 * 60)
+    assert rig.poster.run_due() == []
+    assert rig.poster.post(CHANNEL, BERLIN, TODAY).status == "failed"
+    assert rig.slack.calls("chat.postMessage") == []

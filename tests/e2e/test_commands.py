@@ -191,3 +191,15 @@ def test_an_unexpected_error_while_answering_still_gets_a_sentence(bot, monkeypa
     _, url = bot.command("usage")
     [reply] = bot.slack.wait_for_posts(url)
     assert "Something went wrong on the bot's side" in reply["text"]
+
+
+def test_share_of_a_tampered_button_answers_privately_and_posts_nothing(bot):
+    """A Share whose value is not a real answer (tampered) gets help privately, never a channel post."""
+    _, url = bot.command("usage")
+    [private] = bot.slack.wait_for_posts(url)
+    tampered = {**buttons(private)["Share to channel"], "value": '{"kind": "job", "job_id": "<!x>"}'}
+    _, share_url = bot.press(tampered)
+    [reply] = bot.slack.wait_for_posts(share_url)
+    assert reply["response_type"] == "ephemeral"
+    assert "I answer questions" in json.dumps(reply)
+    assert bot.slack.calls("chat.postMessage") == []

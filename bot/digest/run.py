@@ -1,0 +1,61 @@
+"""The digest entry points: `katalo-bot clock` (the schedules) and `katalo-bot digest` (one now)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from bot.app import build_deps
+from bot.blocks.limits import displayed_texts
+from bot.config import ConfigError, Settings
+from bot.digest.alerts import AlertChecker
+from bot.digest.clock import Clock
+
+
+def run_clock(settings: Settings) -> int:
+    """`katalo-bot clock`: subscribe DIGEST_CHANNEL, then run the schedules until SIGTERM."""
+    settings.require("SLACK_BOT_TOKEN")
+    deps = build_deps(settings)
+    poster = deps.digests.poster
+    if settings.digest_channel:
+        poster.store.ensure_subscribed(
+            settings.digest_channel, settings.digest_time, settings.digest_timezone, now=deps.now()
+        )
+    alerts = AlertChecker(
+        poster.store,
+        deps.answers.client,
+        deps.slack,
+        thresholds=settings.alert_thresholds,
+        allowed_channels=settings.allowed_channel_ids,
+        tz=settings.digest_timezone,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    Clock(poster, alerts, deps.answers.mirror).run(stop)
+    return 0
+
+
+def run_digest(settings: Settings, *, channel: str | None, dry_run: bool, force: bool) -> int:
+    """`katalo-bot digest`: post (or print) today's digest for one channel now; the exit status."""
+    channel = channel or settings.digest_channel
+    if channel is None:
+        raise ConfigError("no channel: pass --channel C0123456789 or set DIGEST_CHANNEL")
+    if not dry_run:
+        settings.require("SLACK_BOT_TOKEN")
+    deps = build_deps(settings)
+    poster = deps.digests.poster
+    subscription = poster.store.subscription(channel)
+    zone = subscription.zone if subscription else settings.digest_timezone
+    today = deps.now().astimezone(zone).date()
+    if dry_run:
+        print("\n".join(displayed_texts(poster.compose(channel, zone, today, preview=True))))
+        return 0
+    outcome = poster.post(channel, zone, today, force=force)
+    sentences = {
+        "posted": f"Posted the digest for {today} to {channel}.",
+        "found_posted": f"The digest for {today} was already in {channel} (posted before a crash).",
+        "already_posted": f"The digest for {today} was already posted to {channel}; --force posts another.",
+        "failed": f"Could not post the digest to {channel}: {outcome.detail}.",
+    }
+    print(sentences.get(outcome.status, outcome.status))
+    return 1 if outcome.status == "failed" else 0
