@@ -60,7 +60,9 @@ def _run_digest(settings: Settings, args: argparse.Namespace) -> int:
 def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(settings, events=args.events, seed=args.seed, out=sys.stdout)
+    return run_demo(
+        settings, events=args.events, seed=args.seed, out=sys.stdout, script=args.script, as_json=args.json
+    )
 
 
 def _run_sync(settings: Settings, args: argparse.Namespace) -> int:
@@ -153,12 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="show what the bot answers, on the embedded sandbox (no Slack, no Katalo key)",
-        description="Start the sandbox Katalo API in-process and answer the usage and cost questions "
-        "the bot answers in Slack.",
+        help="try the real bot offline: sandbox Katalo, local Slack, signed requests (no workspace, no key)",
+        description="Drive the real Slack app as Slack would, against the sandbox Katalo API and a local "
+        "Slack stand-in. Type /katalo ..., @Katalo ..., digest or press N; {job} stands for a sandbox "
+        "job id. Without a terminal it reads commands from standard input, or plays a tour if none.",
     )
     demo.add_argument("--events", type=_positive, default=2000, help="sandbox ledger size")
     demo.add_argument("--seed", type=int, default=7, help="sandbox data seed")
+    demo.add_argument("--script", type=argparse.FileType("r"), help="read commands from this file")
+    demo.add_argument("--json", action="store_true", help="show replies as raw Block Kit JSON")
     demo.set_defaults(run=_run_demo)
     return parser
 

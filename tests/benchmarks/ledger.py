@@ -24,8 +24,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.blocks.digest import build_digest
 from bot.db import open_database
+from bot.digest.compose import compose_digest
+from bot.katalo.budget import RequestBudget
+from bot.katalo.cache import SingleFlightCache
+from bot.katalo.client import KataloClient
+from bot.ledger.mirror import LedgerMirror
 from bot.ledger.queries import LedgerQueries
+from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.server import SandboxServer
 
@@ -82,6 +89,7 @@ def main() -> None:
             incremental_1000_sync_s=round(seconds, 2), incremental_1000_requests=sandbox.request_count()
         )
         print(line, file=sys.stderr)
+        rows.update(digest_figures(sandbox, database_url))
     engine = open_database(database_url)
     queries = LedgerQueries(engine)
     with engine.connect() as connection:
@@ -97,6 +105,22 @@ def main() -> None:
     print_table(rows)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+def digest_figures(sandbox: SandboxServer, database_url: str) -> dict[str, Any]:
+    """Compose and build yesterday's digest on the synced mirror (the sandbox still serving): median ms."""
+    engine = open_database(database_url)
+    client = KataloClient(
+        sandbox.url, SANDBOX_API_KEY, budget=RequestBudget(100_000), cache=SingleFlightCache(60)
+    )
+    mirror = LedgerMirror(engine, client)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+
+    def build() -> None:
+        figures = compose_digest(yesterday, UTC, client=client, mirror=mirror, now=datetime.now(UTC))
+        build_digest(figures)
+
+    return {"digest_build_ms_p50": round(median_ms(build, 5), 1)}
 
 
 def print_table(rows: dict[str, Any]) -> None:

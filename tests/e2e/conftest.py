@@ -6,26 +6,20 @@ sandbox over HTTP, and Slack's Web API and response URLs are the local stand-in.
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from socketserver import ThreadingMixIn
 from typing import Any
-from urllib.parse import urlencode
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import httpx
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_deps, create_app
 from bot.config import load_settings
 from bot.sandbox.ledger import SandboxLedger
+from bot.sandbox.local_bot import LocalBot
 from bot.sandbox.slack import SlackStandIn
-from bot.serve import wsgi_app
+from bot.sandbox.slack_driver import SlackDriver, buttons
 from tests.conftest import NOW
+
+__all__ = ["BOT_TOKEN", "SIGNING_SECRET", "Bot", "buttons"]
 
 SIGNING_SECRET = "e2e-signing-SECRET-0f3a9"
 BOT_TOKEN = "xoxb-e2e-BOT-SECRET-77"
@@ -33,136 +27,15 @@ USER = "U0ALICE"
 CHANNEL = "C0BILLING"
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @dataclass
-class Bot:
-    """A running bot and the fakes around it."""
+class Bot(SlackDriver):
+    """A running bot, the driver that talks to it as Slack does, and the fakes around it."""
 
-    url: str
-    slack: SlackStandIn
-    katalo: Any  # SandboxServer
-    secret: str = SIGNING_SECRET
+    katalo: Any = None  # SandboxServer
 
-    def post(
-        self,
-        body: bytes,
-        content_type: str,
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
-        sent = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature if signature is not None else signed,
-            **(headers or {}),
-        }
-        return httpx.post(self.url + "/slack/events", content=body, headers=sent, timeout=10)
-
-    def command(
-        self, text: str, *, user: str = USER, channel: str = CHANNEL, **kwargs: Any
-    ) -> tuple[httpx.Response, str]:
-        """Send `/katalo <text>`; returns the ack response and the command's response_url."""
-        response_url = self.slack.new_response_url()
-        form = {
-            "token": "legacy-unused",
-            "team_id": "T0TEST",
-            "team_domain": "katalo-test",
-            "channel_id": channel,
-            "channel_name": "billing",
-            "user_id": user,
-            "user_name": "alice",
-            "command": "/katalo",
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-            "api_app_id": "A0KATALO",
-        }
-        return self.post(
-            urlencode(form).encode(), "application/x-www-form-urlencoded", **kwargs
-        ), response_url
-
-    def mention(
-        self,
-        text: str,
-        *,
-        event_id: str = "Ev0001",
-        thread_ts: str | None = None,
-        user: str = USER,
-        channel: str = CHANNEL,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        event = {
-            "type": "app_mention",
-            "user": user,
-            "text": text,
-            "ts": "1764000000.000100",
-            "channel": channel,
-            "event_ts": "1764000000.000100",
-        }
-        if thread_ts:
-            event["thread_ts"] = thread_ts
-        body = {
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": 1764000000,
-            "team_id": "T0TEST",
-            "api_app_id": "A0KATALO",
-            "event": event,
-        }
-        return self.post(json.dumps(body).encode(), "application/json", headers=headers)
-
-    def press(
-        self, button: dict[str, Any], *, user: str = USER, channel: str = CHANNEL
-    ) -> tuple[httpx.Response, str]:
-        """Press a button from a message the bot sent; returns the ack and the action's response_url."""
-        response_url = self.slack.new_response_url()
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user},
-            "channel": {"id": channel},
-            "team": {"id": "T0TEST"},
-            "api_app_id": "A0KATALO",
-            "container": {
-                "type": "message",
-                "message_ts": "1764000000.000200",
-                "channel_id": channel,
-                "is_ephemeral": True,
-            },
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-            "actions": [
-                {
-                    "action_id": button["action_id"],
-                    "block_id": "katalo_actions",
-                    "value": button["value"],
-                    "type": "button",
-                }
-            ],
-        }
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.post(body, "application/x-www-form-urlencoded"), response_url
-
-
-def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The buttons of a message, by their visible text."""
-    return {
-        e["text"]["text"]: e
-        for b in message.get("blocks", [])
-        if b["type"] == "actions"
-        for e in b["elements"]
-    }
+    @property
+    def url(self) -> str:
+        return self.bot_url
 
 
 @pytest.fixture
@@ -184,16 +57,9 @@ def make_bot(tmp_path, start_sandbox) -> Iterator[Callable[..., Bot]]:
                 **(env or {}),
             }
         )
-        server = make_server(
-            "127.0.0.1",
-            0,
-            wsgi_app(create_app(settings, build_deps(settings))),
-            server_class=_ThreadingWSGIServer,
-            handler_class=_QuietHandler,
-        )
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        running.append(lambda: (server.shutdown(), server.server_close(), slack.stop()))
-        return Bot(url=f"http://127.0.0.1:{server.server_port}", slack=slack, katalo=katalo)
+        local = LocalBot(settings).start()
+        running.append(lambda: (local.stop(), slack.stop()))
+        return Bot(bot_url=local.url, slack=slack, secret=SIGNING_SECRET, katalo=katalo)
 
     yield make
     for stop in running:

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 import httpx
 
 from bot.sandbox.slack import SlackStandIn
-from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET, Bot
+from bot.sandbox.slack_driver import SlackDriver
+from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET
 
 
 def free_port() -> int:
@@ -72,7 +73,7 @@ def test_serve_answers_health_and_signed_commands(tmp_path, start_sandbox):
     with SlackStandIn(token=BOT_TOKEN) as slack:
         env = environment(slack, katalo.url, f"sqlite:///{tmp_path / 'serve.db'}")
         with serving(env) as url:
-            bot = Bot(url=url, slack=slack, katalo=katalo)
+            bot = SlackDriver(bot_url=url, slack=slack, secret=SIGNING_SECRET)
             ack, response_url = bot.command("usage")
             assert ack.status_code == 200
             [reply] = slack.wait_for_posts(response_url, timeout=10)

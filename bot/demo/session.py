@@ -1,0 +1,120 @@
+"""One demo conversation: each typed line becomes the request Slack would send, each reply is shown."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from bot.demo.render import render
+from bot.listeners import Deps
+from bot.sandbox.slack_driver import SlackDriver
+
+HELP = """Type what you would type in Slack:
+  /katalo usage | /katalo events {job} | /katalo events | /katalo digest status | /katalo help
+  @Katalo how much have we used? | @Katalo what did {job} cost?
+  digest       post today's digest to the demo channel now
+  press N      press button N of the last message (or just N)
+  help, quit   ({job} stands for a real sandbox job id)"""
+WAIT_SECONDS = 30.0
+
+
+class DemoSession:
+    def __init__(
+        self, driver: SlackDriver, deps: Deps, out: TextIO, *, job_id: str, as_json: bool, color: bool
+    ) -> None:
+        self._driver, self._deps, self._out = driver, deps, out
+        self._job_id = job_id
+        self._as_json, self._color = as_json, color
+        self._buttons: list[dict[str, Any]] = []
+
+    def intro(self, events: int, job_ids: list[str]) -> None:
+        self._say(
+            "katalo-bot demo: the real Slack app (Bolt), sent signed requests exactly as Slack sends them.\n"
+            f"The data is SANDBOX data: a made-up organization with {events:,} ledger events, served over\n"
+            "HTTP on this machine. Nothing leaves it; no Slack workspace or Katalo key is involved.\n"
+            f"Real job ids to try: {', '.join(job_ids)}\n\n{HELP}\n"
+        )
+
+    def handle(self, line: str) -> bool:
+        """Act on one line; False to stop."""
+        text = line.strip().replace("{job}", self._job_id)
+        if not text or text.startswith("#"):
+            return True
+        self._say(f"\n> {text}")
+        lowered = text.lower()
+        if lowered in ("quit", "exit"):
+            return False
+        if lowered in ("help", "?"):
+            self._say(HELP)
+        elif lowered.startswith("/katalo"):
+            self._command(text[len("/katalo") :].strip())
+        elif lowered.startswith("@katalo"):
+            self._mention(text[len("@katalo") :].strip())
+        elif lowered == "digest":
+            self._digest()
+        elif lowered.removeprefix("press").strip().isdigit():
+            self._press(int(lowered.removeprefix("press").strip()))
+        else:
+            self._say("Not understood: type help.")
+        return True
+
+    def _command(self, text: str) -> None:
+        ack, url = self._driver.command(text)
+        if ack.status_code != 200:
+            self._say(f"(Slack would show: the request failed, HTTP {ack.status_code})")
+        elif ack.text:
+            self._show(json.loads(ack.text), "private reply")
+        else:
+            self._show(self._driver.slack.wait_for_posts(url, timeout=WAIT_SECONDS)[-1], "private reply")
+
+    def _mention(self, text: str) -> None:
+        before = len(self._driver.slack.calls("chat.postMessage"))
+        self._driver.mention(f"<@UBOT> {text}")
+        call = self._driver.slack.wait_for_calls("chat.postMessage", before + 1, timeout=WAIT_SECONDS)[-1]
+        self._show(_posted(call.params), "in the thread")
+
+    def _digest(self) -> None:
+        poster = self._deps.digests.poster
+        today = datetime.now(UTC).date()
+        outcome = poster.post(self._driver.channel, UTC, today, force=True)
+        if outcome.message is None:
+            self._say(f"(digest not posted: {outcome.detail})")
+        else:
+            self._show(outcome.message, f"posted in #{self._driver.channel}")
+
+    def _press(self, number: int) -> None:
+        if not 1 <= number <= len(self._buttons):
+            self._say(f"There is no button {number} on the last message.")
+            return
+        slack = self._driver.slack
+        before = len(slack.calls("chat.postMessage"))
+        _, url = self._driver.press(self._buttons[number - 1])
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if slack.posts(url):
+                self._show(slack.posts(url)[-1], "private reply")
+                return
+            calls = slack.calls("chat.postMessage")
+            if len(calls) > before:
+                self._show(_posted(calls[-1].params), f"posted in #{self._driver.channel}")
+                return
+            time.sleep(0.02)
+        self._say("(no answer arrived)")
+
+    def _show(self, message: dict[str, Any], where: str) -> None:
+        text, self._buttons = render(message, color=self._color)
+        if self._as_json:
+            shown = {key: message[key] for key in ("text", "blocks", "response_type") if key in message}
+            self._say(json.dumps(shown, indent=2, ensure_ascii=False))
+        else:
+            self._say(f"[{where}]\n{text}")
+
+    def _say(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
+
+
+def _posted(params: dict[str, Any]) -> dict[str, Any]:
+    return {"text": params.get("text", ""), "blocks": params.get("blocks", [])}

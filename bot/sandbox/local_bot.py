@@ -1,0 +1,57 @@
+"""The real bot (create_app + the same WSGI app `serve` runs) on a local port, in this process.
+
+For the demo and the end-to-end tests: requests reach exactly the code production runs, only
+served by a threaded wsgiref server instead of gunicorn.
+"""
+
+from __future__ import annotations
+
+import threading
+from socketserver import ThreadingMixIn
+from typing import Any, Self
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from bot.app import build_deps, create_app
+from bot.config import Settings
+from bot.listeners import Deps
+from bot.serve import wsgi_app
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass  # the demo's terminal and the test output stay readable
+
+
+class LocalBot:
+    def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.deps: Deps = build_deps(settings)
+        application = wsgi_app(create_app(settings, self.deps))
+        self._server = make_server(
+            host, port, application, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="local-bot")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

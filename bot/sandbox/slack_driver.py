@@ -1,0 +1,145 @@
+"""Talks to the bot the way Slack does: signed slash commands, Events API mentions and button presses.
+
+Used by `katalo-bot demo` and by the end-to-end tests, so both drive the real Bolt app through the
+same signed HTTP requests that production receives.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from bot.sandbox.slack import SlackStandIn
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class SlackDriver:
+    """Sends Slack's requests to `bot_url` (where POST /slack/events is served), signed with `secret`."""
+
+    bot_url: str
+    slack: SlackStandIn
+    secret: str
+    user: str = "U0ALICE"
+    channel: str = "C0BILLING"
+    _events: int = field(default=0, init=False)
+
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
+        sent = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature if signature is not None else signed,
+            **(headers or {}),
+        }
+        return httpx.post(self.bot_url + "/slack/events", content=body, headers=sent, timeout=10)
+
+    def command(
+        self, text: str, *, user: str | None = None, channel: str | None = None, **kwargs: Any
+    ) -> tuple[httpx.Response, str]:
+        """Send `/katalo <text>`; returns the ack response and the command's response_url."""
+        response_url = self.slack.new_response_url()
+        form = {
+            "token": "legacy-unused",
+            "team_id": "T0TEST",
+            "team_domain": "katalo-test",
+            "channel_id": channel or self.channel,
+            "channel_name": "billing",
+            "user_id": user or self.user,
+            "user_name": "alice",
+            "command": "/katalo",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+            "api_app_id": "A0KATALO",
+        }
+        return self.post(urlencode(form).encode(), FORM, **kwargs), response_url
+
+    def mention(
+        self,
+        text: str,
+        *,
+        event_id: str | None = None,
+        thread_ts: str | None = None,
+        user: str | None = None,
+        channel: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Deliver an `app_mention` event, as the Events API does."""
+        self._events += 1
+        event: dict[str, Any] = {
+            "type": "app_mention",
+            "user": user or self.user,
+            "text": text,
+            "ts": "1764000000.000100",
+            "channel": channel or self.channel,
+            "event_ts": "1764000000.000100",
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        body = {
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{self._events:06d}{int(time.time() * 1000)}",
+            "event_time": int(time.time()),
+            "team_id": "T0TEST",
+            "api_app_id": "A0KATALO",
+            "event": event,
+        }
+        return self.post(json.dumps(body).encode(), "application/json", headers=headers)
+
+    def press(
+        self, button: dict[str, Any], *, user: str | None = None, channel: str | None = None
+    ) -> tuple[httpx.Response, str]:
+        """Press a button of a message the bot sent; returns the ack and the action's response_url."""
+        response_url = self.slack.new_response_url()
+        where = channel or self.channel
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user or self.user},
+            "channel": {"id": where},
+            "team": {"id": "T0TEST"},
+            "api_app_id": "A0KATALO",
+            "container": {
+                "type": "message",
+                "message_ts": "1764000000.000200",
+                "channel_id": where,
+                "is_ephemeral": True,
+            },
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": "katalo_actions",
+                    "value": button["value"],
+                    "type": "button",
+                }
+            ],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM), response_url
+
+
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The buttons of a message, by their visible text."""
+    return {
+        e["text"]["text"]: e
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
