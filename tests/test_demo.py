@@ -35,12 +35,14 @@ def test_without_a_terminal_or_commands_it_plays_the_tour():
 
 def test_a_script_on_standard_input_with_job_placeholder_and_share():
     """Commands on standard input: {job} becomes a real job id; Share posts into the demo channel."""
-    script = "/katalo events {job}\npress 1\n# a comment\nfrobnicate\nquit\n/katalo usage\n"
+    lines = ["/katalo events {job}", "press 1", "/katalo digest preview", "# a comment", "frobnicate", "quit"]
+    script = "\n".join([*lines, "/katalo usage"]) + "\n"
     result = demo(stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "> /katalo events job_" in out
     assert "[posted in #C0DEMO]" in out and "Shared by @U0ALICE" in out
+    assert "Katalo digest · " in out and "(preview)" in out
     assert "Not understood: type help." in out
     assert "of plan used" not in out  # nothing after quit
 

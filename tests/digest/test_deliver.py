@@ -7,6 +7,7 @@ import threading
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+from bot.blocks.limits import check_message
 from bot.db.engine import open_database
 from bot.digest.schedule import day_window
 from bot.digest.store import STALE_POSTING
@@ -48,6 +49,7 @@ def test_digest_totals_equal_the_ledger_to_the_cent(rig):
         f"{len({e.job_id for e in day}):,} jobs."
     )
     assert outcome.message is not None
+    check_message(outcome.message)  # within every Block Kit limit, fallback text included
     assert posted["metadata"]["event_payload"]["date"] == "2026-11-24"
 
 
