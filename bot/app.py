@@ -13,7 +13,11 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.blocks.replies import build_internal_error
 from bot.config import ConfigError, Settings
@@ -51,7 +55,7 @@ def build_deps(settings: Settings) -> Deps:
 
 
 def slack_client(settings: Settings) -> WebClient:
-    """Slack's Web API at SLACK_API_URL; 429s wait Retry-After and are tried again (twice at most).
+    """Slack's Web API at SLACK_API_URL; 429s wait Retry-After (twice at most), a 5xx is tried once more.
 
     Without SLACK_BOT_TOKEN the client exists but cannot post: commands that talk to Slack require
     the token first (`--dry-run` does not).
@@ -64,6 +68,7 @@ def slack_client(settings: Settings) -> WebClient:
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=1),
             RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=1),
         ],
     )
 

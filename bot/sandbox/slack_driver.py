@@ -30,6 +30,8 @@ class SlackDriver:
     user: str = "U0ALICE"
     channel: str = "C0BILLING"
     _events: int = field(default=0, init=False)
+    # One client for every request: building one per request costs more than the bot's own work.
+    _http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10), init=False, repr=False)
 
     def post(
         self,
@@ -48,7 +50,7 @@ class SlackDriver:
             "X-Slack-Signature": signature if signature is not None else signed,
             **(headers or {}),
         }
-        return httpx.post(self.bot_url + "/slack/events", content=body, headers=sent, timeout=10)
+        return self._http.post(self.bot_url + "/slack/events", content=body, headers=sent)
 
     def command(
         self, text: str, *, user: str | None = None, channel: str | None = None, **kwargs: Any

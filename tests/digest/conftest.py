@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
+from bot.app import slack_client
+from bot.config import load_settings
 from bot.digest.deliver import DigestPoster
 from bot.digest.store import DigestStore
 from bot.katalo.budget import RequestBudget
@@ -60,7 +61,7 @@ def make_poster(
     )
     mirror = LedgerMirror(engine, client, now=clock.now, page_limit=100, retry=TEST_RETRY)
     web = WebClient(
-        token=TOKEN, base_url=slack.api_url, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)]
+        token=TOKEN, base_url=slack.api_url, retry_handlers=slack_client(load_settings({})).retry_handlers
     )
     return DigestPoster(DigestStore(engine), client, mirror, web, now=clock.now), client, mirror
 

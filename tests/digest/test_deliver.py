@@ -211,3 +211,22 @@ def test_channels_outside_the_allowlist_get_no_digest(rig):
     assert rig.poster.run_due() == []
     assert rig.poster.post(CHANNEL, BERLIN, TODAY).status == "failed"
     assert rig.slack.calls("chat.postMessage") == []
+
+
+def test_slack_500_fails_the_post_and_a_later_tick_posts_it_once(rig):
+    """A 5xx that outlasts the client's retry fails the attempt; 30 minutes later one digest lands."""
+    rig.slack.inject("chat.postMessage", status=500, times=2)  # the attempt and the client's one retry
+    rig.clock.advance(30 * 60)
+    assert [o.status for o in rig.poster.run_due()] == ["failed"]
+    rig.clock.advance(31 * 60)
+    assert [o.status for o in rig.poster.run_due()] == ["posted"]
+    assert len(rig.slack.messages(CHANNEL)) == 1
+
+
+def test_invalid_auth_is_reported_with_its_fix(rig):
+    """Slack rejecting the token fails the post with a sentence saying what to do, and nothing crashes."""
+    rig.slack.inject("chat.postMessage", error="invalid_auth")
+    rig.clock.advance(30 * 60)
+    [outcome] = rig.poster.run_due()
+    assert outcome.status == "failed"
+    assert "reinstall the app and update SLACK_BOT_TOKEN" in outcome.detail

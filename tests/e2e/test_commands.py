@@ -169,15 +169,19 @@ def test_acks_stay_fast_while_many_answers_wait_on_a_slow_katalo(bot):
     """
     bot.katalo.latency = 3.0
 
-    def ask(_: int) -> tuple[int, float]:
+    def ask(_: int) -> tuple[int, float, str]:
         started = time.monotonic()
-        ack, _url = bot.command("usage")
-        return ack.status_code, time.monotonic() - started
+        ack, url = bot.command("usage")
+        return ack.status_code, time.monotonic() - started, url
 
     with ThreadPoolExecutor(12) as pool:
-        results = list(pool.map(ask, range(12)))
+        outcomes = list(pool.map(ask, range(12)))
+    results = [(status, seconds) for status, seconds, _ in outcomes]
     assert [status for status, _ in results] == [200] * 12
-    assert max(seconds for _, seconds in results) < 1.0
+    for _, _, url in outcomes:  # and every answer follows once Katalo replies
+        assert "of plan used" in bot.slack.wait_for_posts(url, timeout=15)[0]["text"]
+    # The defect showed as acks past 3 s (404s); the load generator shares this process with the bot.
+    assert max(seconds for _, seconds in results) < 2.0
 
 
 def test_an_unexpected_error_while_answering_still_gets_a_sentence(bot, monkeypatch):

@@ -136,3 +136,25 @@ def test_health_check(bot):
     """GET /healthz answers 200 without touching Slack or Katalo."""
     assert httpx.get(bot.url + "/healthz").text == "ok\n"
     assert bot.katalo.request_count() == 0
+
+
+def test_a_mention_slack_refuses_to_post_does_not_break_the_bot(bot):
+    """Slack failing every post for one answer: logged, no crash; the next mention is answered."""
+    bot.slack.inject("chat.postMessage", status=500, times=4)  # answer and apology, each tried twice
+    bot.mention("<@UBOT> usage", event_id="Ev0FAIL")
+    bot.slack.wait_for_calls("chat.postMessage", count=4, timeout=10)
+    bot.mention("<@UBOT> usage", event_id="Ev0NEXT")
+    time.sleep(0.5)
+    assert [m["text"][:12] for m in bot.slack.messages()] == ["Katalo usage"]
+
+
+def test_an_expired_response_url_costs_the_answer_but_nothing_else(bot):
+    """A response URL expired before the answer is ready: nothing crashes; later commands work."""
+    bot.katalo.latency = 0.5
+    _, url = bot.command("usage")
+    bot.slack.expire_response_url(url)
+    time.sleep(1.5)
+    assert bot.slack.posts(url) == []
+    bot.katalo.latency = 0
+    _, next_url = bot.command("usage")
+    assert bot.slack.wait_for_posts(next_url)
