@@ -33,6 +33,25 @@ class SlackDriver:
     # One client for every request: building one per request costs more than the bot's own work.
     _http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10), init=False, repr=False)
 
+    def headers(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> dict[str, str]:
+        """Slack's headers for `body`: content type, timestamp and a signature made with `secret`."""
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
+        return {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature if signature is not None else signed,
+            **(extra or {}),
+        }
+
     def post(
         self,
         body: bytes,
@@ -42,20 +61,13 @@ class SlackDriver:
         signature: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
-        sent = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature if signature is not None else signed,
-            **(headers or {}),
-        }
+        sent = self.headers(body, content_type, timestamp=timestamp, signature=signature, extra=headers)
         return self._http.post(self.bot_url + "/slack/events", content=body, headers=sent)
 
-    def command(
-        self, text: str, *, user: str | None = None, channel: str | None = None, **kwargs: Any
-    ) -> tuple[httpx.Response, str]:
-        """Send `/katalo <text>`; returns the ack response and the command's response_url."""
+    def command_body(
+        self, text: str, *, user: str | None = None, channel: str | None = None
+    ) -> tuple[bytes, str]:
+        """The form body of `/katalo <text>` as Slack sends it, and the response_url it carries."""
         response_url = self.slack.new_response_url()
         form = {
             "token": "legacy-unused",
@@ -71,7 +83,14 @@ class SlackDriver:
             "trigger_id": "1.2.3",
             "api_app_id": "A0KATALO",
         }
-        return self.post(urlencode(form).encode(), FORM, **kwargs), response_url
+        return urlencode(form).encode(), response_url
+
+    def command(
+        self, text: str, *, user: str | None = None, channel: str | None = None, **kwargs: Any
+    ) -> tuple[httpx.Response, str]:
+        """Send `/katalo <text>`; returns the ack response and the command's response_url."""
+        body, response_url = self.command_body(text, user=user, channel=channel)
+        return self.post(body, FORM, **kwargs), response_url
 
     def mention(
         self,

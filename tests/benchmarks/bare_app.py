@@ -20,12 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
+from bot.serve import wsgi_app
+
 COMMAND = "/katalo"
 
 MESSAGE: dict[str, Any] = {
@@ -65,13 +64,5 @@ def create_app(environ: Mapping[str, str] = os.environ) -> App:
 
 
 def create_application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
-    """The WSGI app gunicorn serves: Bolt at /slack/events and a /healthz, as bot/serve.py has."""
-    bolt = SlackRequestHandler(create_app(), path=EVENTS_PATH)
-
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "3")])
-            return [b"ok\n"]
-        return bolt(environ, start_response)
-
-    return application
+    """The WSGI app gunicorn serves: the very wrapper bot/serve.py uses (Bolt at /slack/events, /healthz)."""
+    return wsgi_app(create_app())

@@ -18,15 +18,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack_driver import FORM, SlackDriver
 
 BOT_TOKEN = "xoxb-bench-BOT-TOKEN-0042"
 SIGNING_SECRET = "bench-signing-SECRET-7f21"
@@ -262,32 +262,14 @@ class Commander:
 
     url: str
     slack: SlackStandIn
-    verifier: SignatureVerifier = field(default_factory=lambda: SignatureVerifier(SIGNING_SECRET))
+
+    def __post_init__(self) -> None:
+        self._driver = SlackDriver(bot_url=self.url, slack=self.slack, secret=SIGNING_SECRET)
 
     def request(self, text: str) -> tuple[bytes, dict[str, str], str]:
-        response_url = self.slack.new_response_url()
-        form = {
-            "token": "legacy-unused",
-            "team_id": "T0TEST",
-            "team_domain": "katalo-test",
-            "channel_id": "C0BILLING",
-            "channel_name": "billing",
-            "user_id": "U0ALICE",
-            "user_name": "alice",
-            "command": "/katalo",
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-            "api_app_id": "A0KATALO",
-        }
-        body = urlencode(form).encode()
-        stamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": self.verifier.generate_signature(timestamp=stamp, body=body),
-        }
-        return body, headers, response_url
+        """A signed `/katalo <text>`, built by the same driver the demo and the tests use."""
+        body, response_url = self._driver.command_body(text)
+        return body, self._driver.headers(body, FORM), response_url
 
     def send(self, client: httpx.Client, text: str, *, timeout: float = 10.0) -> Sent:
         body, headers, response_url = self.request(text)

@@ -18,6 +18,18 @@ from bot.sandbox.slack_driver import SlackDriver
 from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET
 
 
+def katalo_bot(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `katalo-bot <command>` to its exit (start-up failures end it at once)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -86,14 +98,7 @@ def test_serve_without_signing_secret_stops_with_one_line(tmp_path):
     with SlackStandIn(token=BOT_TOKEN) as slack:
         env = environment(slack, "http://127.0.0.1:9", f"sqlite:///{tmp_path / 's.db'}")
         env.pop("SLACK_SIGNING_SECRET")
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = katalo_bot("serve", env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "katalo-bot: SLACK_SIGNING_SECRET is not set: expected the app's signing secret "
@@ -105,14 +110,7 @@ def test_serve_with_a_rejected_token_stops_with_one_line(tmp_path):
     """A token Slack rejects (auth.test) stops start-up with one line, and the token is not printed."""
     with SlackStandIn(token="xoxb-some-other-token") as slack:
         env = environment(slack, "http://127.0.0.1:9", f"sqlite:///{tmp_path / 's.db'}")
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = katalo_bot("serve", env)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)" in result.stderr
     assert "Traceback" not in result.stderr
@@ -128,14 +126,7 @@ def test_socket_mode_with_a_rejected_app_token_stops_with_one_line(tmp_path):
             f"sqlite:///{tmp_path / 's.db'}",
             SLACK_APP_TOKEN="xapp-1-REJECTED-SECRET",
         )
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "socket"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = katalo_bot("socket", env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "katalo-bot: SLACK_APP_TOKEN was rejected by Slack (invalid_auth): check the app-level token"
@@ -144,13 +135,6 @@ def test_socket_mode_with_a_rejected_app_token_stops_with_one_line(tmp_path):
 
 
 def test_socket_mode_without_an_app_token_names_it():
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "socket"],
-        env={"PATH": os.environ["PATH"], "SLACK_BOT_TOKEN": BOT_TOKEN},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = katalo_bot("socket", {"PATH": os.environ["PATH"], "SLACK_BOT_TOKEN": BOT_TOKEN})
     assert result.returncode == 2
     assert "SLACK_APP_TOKEN is not set" in result.stderr
