@@ -17,10 +17,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.demo.session import DemoSession
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.local_bot import LocalBot
+from bot.sandbox.local_bot import LocalBot, local_settings
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver
@@ -56,16 +56,14 @@ def run_demo(
         SandboxServer(SandboxLedger(seed=seed, events=events)) as katalo,
         SlackStandIn(token=DEMO_TOKEN) as slack,
     ):
-        demo_settings = load_settings(
-            {
-                "SLACK_BOT_TOKEN": DEMO_TOKEN,
-                "SLACK_SIGNING_SECRET": DEMO_SECRET,
-                "SLACK_API_URL": slack.api_url,
-                "KATALO_API_URL": katalo.url,
-                "DATABASE_URL": f"sqlite:///{workdir}/demo.db",
-                "KATALO_REQUESTS_PER_MINUTE": "600",
-                "LOG_LEVEL": settings.log_level,
-            }
+        demo_settings = local_settings(
+            token=DEMO_TOKEN,
+            secret=DEMO_SECRET,
+            slack_api_url=slack.api_url,
+            katalo_url=katalo.url,
+            database_url=f"sqlite:///{workdir}/demo.db",
+            KATALO_REQUESTS_PER_MINUTE="600",
+            LOG_LEVEL=settings.log_level,
         )
         with LocalBot(demo_settings) as bot:
             driver = SlackDriver(bot_url=bot.url, slack=slack, secret=DEMO_SECRET, channel=DEMO_CHANNEL)

@@ -12,9 +12,26 @@ from typing import Any, Self
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from bot.app import build_deps, create_app
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.listeners import Deps
 from bot.serve import wsgi_app
+
+
+def local_settings(
+    *, token: str, secret: str, slack_api_url: str, katalo_url: str, database_url: str, **extra: str
+) -> Settings:
+    """Settings for a bot wired to local stand-ins; `extra` adds or overrides environment variables."""
+    return load_settings(
+        {
+            "SLACK_BOT_TOKEN": token,
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": slack_api_url,
+            "KATALO_API_URL": katalo_url,
+            "DATABASE_URL": database_url,
+            "KATALO_REQUESTS_PER_MINUTE": "10000",
+            **extra,
+        }
+    )
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import load_settings
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.local_bot import LocalBot
+from bot.sandbox.local_bot import LocalBot, local_settings
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver, buttons
 from tests.conftest import NOW
@@ -46,16 +45,13 @@ def make_bot(tmp_path, start_sandbox) -> Iterator[Callable[..., Bot]]:
     def make(env: dict[str, str] | None = None, **sandbox_options: Any) -> Bot:
         katalo = start_sandbox(SandboxLedger(seed=7, events=237, now=NOW), **sandbox_options)
         slack = SlackStandIn(token=BOT_TOKEN).start()
-        settings = load_settings(
-            {
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": slack.api_url,
-                "KATALO_API_URL": katalo.url,
-                "KATALO_REQUESTS_PER_MINUTE": "10000",
-                "DATABASE_URL": f"sqlite:///{tmp_path / f'bot{len(running)}.db'}",
-                **(env or {}),
-            }
+        settings = local_settings(
+            token=BOT_TOKEN,
+            secret=SIGNING_SECRET,
+            slack_api_url=slack.api_url,
+            katalo_url=katalo.url,
+            database_url=f"sqlite:///{tmp_path / f'bot{len(running)}.db'}",
+            **(env or {}),
         )
         local = LocalBot(settings).start()
         running.append(lambda: (local.stop(), slack.stop()))

@@ -11,9 +11,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.blocks.limits import check_message, displayed_texts
-from bot.config import load_settings
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.local_bot import LocalBot
+from bot.sandbox.local_bot import LocalBot, local_settings
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver
 from tests.conftest import NOW
@@ -59,15 +58,13 @@ def driver(tmp_path_factory):
         SandboxServer(SandboxLedger(seed=6, events=200, now=NOW)) as katalo,
         SlackStandIn(token=TOKEN) as slack,
     ):
-        settings_ = load_settings(
-            {
-                "SLACK_BOT_TOKEN": TOKEN,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": slack.api_url,
-                "KATALO_API_URL": katalo.url,
-                "DATABASE_URL": f"sqlite:///{tmp / 'h.db'}",
-                "KATALO_REQUESTS_PER_MINUTE": "100000",
-            }
+        settings_ = local_settings(
+            token=TOKEN,
+            secret=SECRET,
+            slack_api_url=slack.api_url,
+            katalo_url=katalo.url,
+            database_url=f"sqlite:///{tmp / 'h.db'}",
+            KATALO_REQUESTS_PER_MINUTE="100000",
         )
         with LocalBot(settings_) as bot:
             yield SlackDriver(bot_url=bot.url, slack=slack, secret=SECRET)

@@ -8,10 +8,9 @@ import logging
 
 import pytest
 
-from bot.config import load_settings
 from bot.logs import RedactSecrets
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.local_bot import LocalBot
+from bot.sandbox.local_bot import LocalBot, local_settings
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver, buttons
 from tests.conftest import NOW
@@ -28,15 +27,14 @@ SUMMARY = "/api/v1/usage/summary"
 def scanned(tmp_path, start_sandbox, caplog):
     katalo = start_sandbox(SandboxLedger(seed=4, events=300, now=NOW), api_key=SECRETS["KATALO_API_KEY"])
     with SlackStandIn(token=SECRETS["SLACK_BOT_TOKEN"]) as slack:
-        settings = load_settings(
-            {
-                **SECRETS,
-                "SLACK_API_URL": slack.api_url,
-                "KATALO_API_URL": katalo.url,
-                "LOG_LEVEL": "DEBUG",
-                "DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
-                "KATALO_REQUESTS_PER_MINUTE": "10000",
-            }
+        settings = local_settings(
+            token=SECRETS["SLACK_BOT_TOKEN"],
+            secret=SECRETS["SLACK_SIGNING_SECRET"],
+            slack_api_url=slack.api_url,
+            katalo_url=katalo.url,
+            database_url=f"sqlite:///{tmp_path / 's.db'}",
+            KATALO_API_KEY=SECRETS["KATALO_API_KEY"],
+            LOG_LEVEL="DEBUG",
         )
         caplog.set_level(logging.DEBUG)
         # What configure_logging installs in production; caplog's handler sits beside it.
