@@ -14,7 +14,7 @@ from bot.listeners import register
 from bot.serve import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT.parent / "shared" / "slack-manifest-schema"
+SCHEMAS = Path(__file__).resolve().parent / "fixtures" / "slack-manifest-schema"
 
 
 @pytest.fixture(scope="module")
