@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -94,3 +95,16 @@ def test_digest_without_a_channel_names_what_to_set():
     result = run("digest", "--dry-run")
     assert result.returncode == 2
     assert "DIGEST_CHANNEL" in result.stderr
+
+
+def test_sandbox_on_a_port_in_use_names_the_port_and_the_way_out():
+    """A busy port ends `katalo-bot sandbox` with one line naming it and --port, exit 2, no traceback."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run("sandbox", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"katalo-bot: port {port} on 127.0.0.1 is in use: pick another with --port"
+    ]
