@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +102,24 @@ def test_every_request_url_is_the_served_path(manifest):
     assert all(url.startswith("https://") and url.endswith(EVENTS_PATH) for url in urls)
 
 
-def test_procfile_runs_the_production_server():
-    """The Procfile's web process is `katalo-bot serve`, which binds $PORT."""
-    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
-    assert lines["web"].strip() == "katalo-bot serve"
+def procfile() -> dict[str, list[str]]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return {name: command.split() for name, command in (line.split(":", 1) for line in lines if line.strip())}
+
+
+def test_procfile_runs_real_subcommands_without_needing_katalo_bot_on_path():
+    """Each Procfile process is `python -m bot <subcommand>`, and that command runs (here: its --help)."""
+    processes = procfile()
+    assert {name: words[3:] for name, words in processes.items()} == {"web": ["serve"], "clock": ["clock"]}
+    for words in processes.values():
+        assert words[:3] == ["python", "-m", "bot"]  # no console script on PATH needed
+        result = subprocess.run(
+            [sys.executable, *words[1:], "--help"], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"usage: katalo-bot {words[3]}" in result.stdout
+
+
+def test_a_local_env_file_is_never_committed():
+    """`.env` holds real secrets on a developer's machine; git ignores it."""
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
