@@ -45,7 +45,7 @@ def test_digest_totals_equal_the_ledger_to_the_cent(rig):
     amount = sum((e.amount_usd for e in day if e.amount_usd), Decimal("0.00"))
     posted = rig.slack.messages(CHANNEL)[0]
     assert posted["text"] == (
-        f"Katalo digest for Nov 23: {len(day):,} ledger events, ${amount:,.2f} billed, "
+        f"Katalo digest of Mon Nov 23: {len(day):,} ledger events, ${amount:,.2f} billed, "
         f"{len({e.job_id for e in day}):,} jobs."
     )
     assert outcome.message is not None
