@@ -66,7 +66,7 @@ class DigestCommands:
         store = self.poster.store
         subscription = store.subscription(channel_id)
         last = store.last_posted(channel_id)  # a one-off post counts too: status says which it was
-        link = self._permalink(channel_id, last and last.message_ts)
+        link = self._permalink(channel_id, last.message_ts if last else None)
         upcoming = None
         if subscription is not None and subscription.enabled:
             today = self.now().astimezone(subscription.zone).date()
