@@ -59,7 +59,7 @@ def test_a_zone_that_is_a_folder_is_refused_not_crashed(bot):
     assert "not a time zone I know" in shown(ask(bot, "digest on 09:00 America"))
 
 
-def post_one_off(bot, database_url: str, capsys) -> list[str]:
+def post_one_off(bot, database_url: str, capsys, *, exit_status: int = 0) -> list[str]:
     """`katalo-bot digest --channel <the bot's channel>` against the same database and Slack; its output."""
     settings = local_settings(
         token=BOT_TOKEN,
@@ -68,7 +68,7 @@ def post_one_off(bot, database_url: str, capsys) -> list[str]:
         katalo_url=bot.katalo.url,
         database_url=database_url,
     )
-    assert run_digest(settings, channel=bot.channel, dry_run=False, force=False) == 0
+    assert run_digest(settings, channel=bot.channel, dry_run=False, force=False) == exit_status
     return capsys.readouterr().out.splitlines()
 
 
@@ -102,3 +102,15 @@ def test_status_after_a_one_off_post_explains_it_is_not_a_subscription(make_bot,
     assert "The last one here was a one-off post (`katalo-bot digest`): the digest of " in status
     assert ", posted on " in status and "|view>" in status  # when it went out, and a link to it
     assert "`/katalo digest on [HH:MM] [Area/City]` posts one every day." in status
+
+
+def test_a_post_slack_refuses_exits_1_with_the_reason_and_the_fix(make_bot, tmp_path, capsys):
+    """The bot not in the channel: one line naming the digest, Slack's reason and the fix; exit 1."""
+    database = f"sqlite:///{tmp_path / 'shared.db'}"
+    bot = make_bot({"DATABASE_URL": database})
+    bot.slack.member_of = set()
+    [line] = post_one_off(bot, database, capsys, exit_status=1)
+    assert line.startswith("Could not post the digest of ")
+    assert line.endswith(
+        f" to {bot.channel}: not_in_channel: the bot is not in the channel: invite it with /invite @Katalo."
+    )
