@@ -1,4 +1,4 @@
-"""Short replies: help, a malformed job id, a refusal, and Katalo's failures in plain words."""
+"""Short replies: help (every subcommand, one line each), a malformed job id, a refusal, Katalo failures."""
 
 from __future__ import annotations
 
