@@ -6,6 +6,7 @@ Configuration problems end the process with one line on stderr and exit status 2
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,15 @@ def _run_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.sandbox.server import SandboxServer
 
     ledger = SandboxLedger(seed=args.seed, events=args.events)
-    server = SandboxServer(ledger, host=args.host, port=args.port, order=args.order)
+    try:
+        server = SandboxServer(ledger, host=args.host, port=args.port, order=args.order)
+    except OSError as error:  # bound at construction: a port in use, or an address not on this host
+        reason = "is in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
+        print(
+            f"katalo-bot: port {args.port} on {args.host} {reason}: pick another with --port",
+            file=sys.stderr,
+        )
+        return 2
     print(f"Sandbox Katalo API on {server.url} ({ledger.event_count:,} events, {args.order}-first pages)")
     print(f"  export KATALO_API_URL={server.url}   # the bot then uses the sandbox key by itself")
     print(f"  curl -H 'Authorization: Bearer {SANDBOX_API_KEY}' {server.url}/api/v1/usage/summary")

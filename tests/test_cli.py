@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -86,11 +87,52 @@ def test_digest_dry_run_prints_the_digest_without_slack(tmp_path, start_sandbox)
     env = {"KATALO_API_URL": sandbox.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
     result = run("digest", "--dry-run", "--channel", "C0DIGEST", env=env)
     assert result.returncode == 0, result.stderr
-    assert "Katalo digest" in result.stdout
+    assert result.stdout.startswith("Preview for C0DIGEST (not posted): the digest of ")
+    assert "Katalo digest of " in result.stdout
     assert "Period to date" in result.stdout
 
 
-def test_digest_without_a_channel_names_what_to_set():
-    result = run("digest", "--dry-run")
+def test_digest_dry_run_without_a_channel_previews_the_default_digest_as_slack_shows_it(
+    tmp_path, start_sandbox
+):
+    """No --channel, no DIGEST_CHANNEL: the default digest (time and zone) is shown, rendered, not mrkdwn."""
+    sandbox = start_sandbox()
+    env = {
+        "KATALO_API_URL": sandbox.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}",
+        "DIGEST_TIME": "07:45",
+        "DIGEST_TIMEZONE": "Asia/Tokyo",
+    }
+    result = run("digest", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    first, *digest = result.stdout.splitlines()
+    assert first.startswith("Preview of the default digest (not posted): the digest of ")
+    assert "at 07:45 Asia/Tokyo. --channel C0123456789 or DIGEST_CHANNEL names" in first
+    assert digest[0].startswith("Katalo digest of ") and digest[0].endswith("(preview)")
+    assert digest[1].startswith("═")  # a header, drawn as the demo draws it
+    shown = "\n".join(digest)
+    assert "Period to date" in shown and "JST" in shown
+    assert "*Period to date*" not in shown and "`" not in shown  # no raw mrkdwn
+
+
+def test_digest_without_a_channel_to_post_to_names_what_to_set():
+    """Posting (not a dry run) with no channel stops with one line and exit 2."""
+    result = run("digest")
     assert result.returncode == 2
-    assert "DIGEST_CHANNEL" in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "katalo-bot: no channel: pass --channel C0123456789 or set DIGEST_CHANNEL "
+        "(--dry-run previews without one)"
+    ]
+
+
+def test_sandbox_on_a_port_in_use_names_the_port_and_the_way_out():
+    """A busy port ends `katalo-bot sandbox` with one line naming it and --port, exit 2, no traceback."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run("sandbox", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"katalo-bot: port {port} on 127.0.0.1 is in use: pick another with --port"
+    ]

@@ -42,7 +42,7 @@ def test_a_script_on_standard_input_with_job_placeholder_and_share():
     out = result.stdout
     assert "> /katalo events job_" in out
     assert "[posted in #C0DEMO]" in out and "Shared by @U0ALICE" in out
-    assert "Katalo digest · " in out and "(preview)" in out
+    assert "Katalo digest of " in out and "(preview)" in out
     assert "Not understood: type help." in out
     assert "of plan used" not in out  # nothing after quit
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import jsonschema
 import pytest
 import yaml
 
+from bot import ids
+from bot.blocks._kit import escape
+from bot.blocks.limits import displayed_texts
+from bot.blocks.replies import EXAMPLE_JOB, SUBCOMMANDS, build_help
 from bot.listeners import register
+from bot.parsing import BadDigest, BadJobId, Help, Intent, parse_command
 from bot.serve import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +108,41 @@ def test_every_request_url_is_the_served_path(manifest):
     assert all(url.startswith("https://") and url.endswith(EVENTS_PATH) for url in urls)
 
 
-def test_procfile_runs_the_production_server():
-    """The Procfile's web process is `katalo-bot serve`, which binds $PORT."""
-    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
-    assert lines["web"].strip() == "katalo-bot serve"
+def procfile() -> dict[str, list[str]]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return {name: command.split() for name, command in (line.split(":", 1) for line in lines if line.strip())}
+
+
+def test_procfile_runs_real_subcommands_without_needing_katalo_bot_on_path():
+    """Each Procfile process is `python -m bot <subcommand>`, and that command runs (here: its --help)."""
+    processes = procfile()
+    assert {name: words[3:] for name, words in processes.items()} == {"web": ["serve"], "clock": ["clock"]}
+    for words in processes.values():
+        assert words[:3] == ["python", "-m", "bot"]  # no console script on PATH needed
+        result = subprocess.run(
+            [sys.executable, *words[1:], "--help"], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"usage: katalo-bot {words[3]}" in result.stdout
+
+
+def test_a_local_env_file_is_never_committed():
+    """`.env` holds real secrets on a developer's machine; git ignores it."""
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_usage_hint_and_help_name_every_subcommand_the_parser_accepts(manifest):
+    """Every answer the parser can give is reached from a line of /katalo help, and usage_hint names it."""
+    [command] = manifest["features"]["slash_commands"]
+    hint_words = set(re.split(r"[\s|\[\]]+", command["usage_hint"]))
+    help_text = "\n".join(displayed_texts(build_help()))
+    reached = set()
+    for usage, _ in SUBCOMMANDS:
+        intent = parse_command(re.sub(r"\[[^]]*\]", "", usage.replace("<job_id>", EXAMPLE_JOB)))
+        reached.add(type(intent))
+        understood = not isinstance(intent, Help | BadJobId | BadDigest) or intent == Help()
+        assert understood, f"{usage!r} does not parse as a subcommand"
+        assert escape(f"{ids.COMMAND} {usage}") in help_text
+        named = [word for word in usage.split() if not word.startswith(("[", "<"))]
+        assert set(named) <= hint_words, f"manifest.yml's usage_hint does not name {usage!r}"
+    assert reached == set(get_args(Intent)) - {BadJobId, BadDigest}  # the two are answers to mistakes

@@ -1,8 +1,12 @@
-"""The daily digest: yesterday, the period to date, savings and waste, health. One message."""
+"""The daily digest: yesterday, the period to date, savings and waste, health. One message.
+
+Also the words every reply uses to name a digest: it is *of* the day it summarises and *posted on*
+the day after, and both dates are said wherever one digest is named (the digest, status, the CLI).
+"""
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from bot.blocks._kit import (
@@ -22,9 +26,28 @@ from bot.formatting import clock_time, percent, plural, progress_bar, units, usd
 from bot.katalo.errors import KataloForbidden, KataloUnauthorized
 
 
+def summarised_day(posted_on: date) -> date:
+    """The day a digest posted on `posted_on` is about: the day before, in the channel's zone."""
+    return posted_on - timedelta(days=1)
+
+
+def day_name(day: date) -> str:
+    return f"{day:%a %b %-d}"
+
+
+def digest_of(posted_on: date) -> str:
+    """ "the digest of Tue Nov 24" for the digest posted on Wed Nov 25."""
+    return f"the digest of {day_name(summarised_day(posted_on))}"
+
+
+def posted_at(moment: datetime, zone: tzinfo) -> str:
+    """ "Wed Nov 25 at 09:00": when a digest went (or goes) out, on the channel's clock."""
+    return f"{day_name(moment.astimezone(zone).date())} at {clock_time(moment, zone)}"
+
+
 def build_digest(figures: DigestFigures, *, late: bool = False, preview: bool = False) -> Message:
     day, zone = figures.day, figures.zone
-    title = f"Katalo digest · {figures.local_date:%a %b %-d}"
+    title = f"Katalo digest of {day_name(figures.local_date)}"
     blocks: list[Block] = [header(title + (" (preview)" if preview else ""))]
     blocks += _yesterday(figures)
     blocks += [divider(), *_period(figures)]
@@ -35,7 +58,7 @@ def build_digest(figures: DigestFigures, *, late: bool = False, preview: bool = 
     blocks.append(context(_footer(figures, zone, late=late)))
     amount = day.overall.amount_usd
     fallback = (
-        f"Katalo digest for {figures.local_date:%b %-d}: {plural(day.overall.events, 'ledger event')}, "
+        f"Katalo digest of {day_name(figures.local_date)}: {plural(day.overall.events, 'ledger event')}, "
         f"{usd(amount)} billed, {plural(figures.jobs, 'job')}."
     )
     return message(fallback, blocks)
@@ -149,9 +172,8 @@ def _health(figures: DigestFigures) -> list[str]:
 
 
 def _footer(figures: DigestFigures, zone: tzinfo, *, late: bool) -> str:
-    parts = [
-        f"As of {clock_time(figures.as_of, zone)} {figures.as_of.astimezone(zone).tzname() or ''}".rstrip()
-    ]
+    as_of = figures.as_of.astimezone(zone)  # the day it is posted on (or previewed), with the time
+    parts = [f"As of {day_name(as_of.date())}, {clock_time(as_of, zone)} {as_of.tzname() or ''}".rstrip()]
     if figures.provisional:
         parts.append("yesterday's figures are provisional: the ledger mirror may not hold every event yet")
     if late:

@@ -1,4 +1,4 @@
-"""Short replies: help, a malformed job id, a refusal, and Katalo's failures in plain words."""
+"""Short replies: help (every subcommand, one line each), a malformed job id, a refusal, Katalo failures."""
 
 from __future__ import annotations
 
@@ -9,22 +9,39 @@ from bot.katalo.errors import KataloError, KataloUnauthorized
 EXAMPLE_JOB = "job_01JD3XK5C8WZ8N4QKQ2Y8ZB7RT"
 
 
+# Every /katalo subcommand, one line each: what to type after the command, and what it answers. The help
+# reply lists them and tests/test_manifest.py checks that manifest.yml's usage_hint names each one, so a
+# new subcommand is one line here and one in the manifest.
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (
+    ("usage", "where the plan stands (used, remaining, overage, jobs)"),
+    ("events <job_id>", "every ledger event of a job, and what it cost"),
+    ("events", "the latest ledger events"),
+    ("digest on [HH:MM] [Area/City]", "a daily digest in this channel (the configured time by default)"),
+    ("digest off", "stops this channel's daily digest"),
+    ("digest status", "this channel's schedule, its last digest and the next one"),
+    ("digest preview", "today's digest now, only to you"),
+    ("help", "this list"),
+)
+
+
 def build_help(unrecognised: str | None = None) -> Message:
     intro = ""
     if unrecognised:
         intro = f"I did not understand {code(truncate(unrecognised, 80))}. "
-    lines = [
-        f"{intro}I answer questions about this organization's Katalo usage and billing:",
-        f"• `{ids.COMMAND} usage`: where the plan stands (used, remaining, overage, jobs)",
-        f"• `{ids.COMMAND} events {EXAMPLE_JOB}`: every ledger event of a job, and what it cost",
-        f"• `{ids.COMMAND} events`: the latest ledger events",
-        "• In a channel or thread: `@Katalo how much have we used?` or `@Katalo what did job_… cost?`",
-    ]
+    lines = [f"{intro}I answer questions about this organization's Katalo usage and billing:"]
+    lines += [f"• {code(f'{ids.COMMAND} {usage}')}: {what}" for usage, what in SUBCOMMANDS]
+    lines.append(
+        "• In a channel or thread: `@Katalo how much have we used?` or `@Katalo what did job_… cost?`"
+    )
+    fallback = ", ".join(f"{ids.COMMAND} {usage}" for usage, _ in SUBCOMMANDS)
     return message(
-        "Katalo bot help: /katalo usage, /katalo events <job_id>, /katalo events.",
+        escape(f"Katalo bot help: {fallback}."),
         [
             section("\n".join(lines)),
-            context("Replies are visible only to you unless you press *Share to channel*."),
+            context(
+                f"A job id looks like {code(EXAMPLE_JOB)}. "
+                "Replies are visible only to you unless you press *Share to channel*."
+            ),
         ],
     )
 

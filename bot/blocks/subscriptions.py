@@ -1,4 +1,9 @@
-"""Replies to `/katalo digest on | off | status`."""
+"""Replies to `/katalo digest on | off | status`.
+
+A digest is named as everywhere else (blocks/digest.py): of the day it summarises, posted on the day
+after. Status tells a subscription apart from a one-off post (`katalo-bot digest --channel C`): both
+leave a last digest, only a subscription brings the next one.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,23 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.blocks._kit import Message, context, escape, message, section
+from bot.blocks.digest import digest_of, posted_at
 from bot.digest.store import PostedDigest, Subscription
+
+SUBSCRIBE = "`/katalo digest on [HH:MM] [Area/City]`"
 
 
 def _when(at: time, zone: ZoneInfo) -> str:
     return f"{at:%H:%M} {zone.key}"
 
 
+def _next(next_due: datetime, zone: ZoneInfo) -> str:
+    return f"{digest_of(next_due.astimezone(zone).date())}, on {posted_at(next_due, zone)}"
+
+
 def build_subscribed(channel_id: str, at: time, zone: ZoneInfo, next_due: datetime) -> Message:
     text = f"This channel gets the Katalo digest every day at {_when(at, zone)}."
-    first = f"The next one: {next_due.astimezone(zone):%a %b %-d, %H:%M}."
+    first = f"The next one: {_next(next_due, zone)}."
     return message(text, [section(f":calendar: {text}\n{first}"), context("`/katalo digest off` stops it.")])
 
 
@@ -26,28 +38,53 @@ def build_unsubscribed(was_subscribed: bool) -> Message:
     return message(text, [section(text)])
 
 
+def _last(last: PostedDigest, link: str | None, zone: ZoneInfo) -> str:
+    """ "the digest of Tue Nov 24, posted on Wed Nov 25 at 09:00 (view)"."""
+    when = f", posted on {posted_at(last.posted_at, zone)}" if last.posted_at else ""
+    late = " (late)" if last.late else ""
+    return f"{digest_of(last.local_date)}{when}{late}{f' (<{link}|view>)' if link else ''}"
+
+
 def build_status(
     subscription: Subscription | None,
     last: PostedDigest | None,
     last_link: str | None,
     next_due: datetime | None,
+    *,
+    default_zone: ZoneInfo,
 ) -> Message:
-    if subscription is None or not subscription.enabled:
-        text = "This channel gets no daily digest. `/katalo digest on [HH:MM] [Area/City]` starts one."
-        return message("No daily digest here.", [section(text)])
+    if subscription is None:
+        return _not_subscribed(last, last_link, default_zone)
+    if not subscription.enabled:
+        return _turned_off(last, last_link, subscription.zone)
     zone = subscription.zone
     lines = [f":calendar: Daily digest at *{_when(subscription.local_time, zone)}*."]
-    if last is None:
-        lines.append("Nothing posted yet.")
-    else:
-        posted = last.posted_at.astimezone(zone).strftime("%a %b %-d, %H:%M") if last.posted_at else "?"
-        link = f" (<{last_link}|view>)" if last_link else ""
-        lines.append(f"Last posted: {posted}{' (late)' if last.late else ''}{link}.")
+    lines.append("Nothing posted yet." if last is None else f"Last: {_last(last, last_link, zone)}.")
     if next_due is not None:
-        lines.append(f"Next: {next_due.astimezone(zone):%a %b %-d, %H:%M}.")
+        lines.append(f"Next: {_next(next_due, zone)}.")
     if subscription.failing_since is not None:
         lines.append(
             f":warning: *Failing* since {subscription.failing_since.astimezone(zone):%b %-d %H:%M}: "
             f"{escape(subscription.last_error or 'unknown error')}"
         )
     return message("Daily digest status.", [section("\n".join(lines))])
+
+
+def _not_subscribed(last: PostedDigest | None, link: str | None, zone: ZoneInfo) -> Message:
+    """No daily digest here; a digest posted once (`katalo-bot digest`) is shown as what it was."""
+    if last is None:
+        text = f"This channel gets no daily digest. {SUBSCRIBE} starts one."
+        return message("No daily digest here.", [section(text)])
+    text = (
+        "This channel is not subscribed to the daily digest, so no digest comes on its own. "
+        f"The last one here was a one-off post (`katalo-bot digest`): {_last(last, link, zone)}.\n"
+        f"{SUBSCRIBE} posts one every day."
+    )
+    return message("No daily digest here; the last digest was a one-off post.", [section(text)])
+
+
+def _turned_off(last: PostedDigest | None, link: str | None, zone: ZoneInfo) -> Message:
+    text = "The daily digest is off for this channel (`/katalo digest off`)."
+    if last is not None:
+        text += f" The last one: {_last(last, link, zone)}."
+    return message("No daily digest here.", [section(f"{text}\n{SUBSCRIBE} starts it again.")])

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot.demo.render import render
+from bot.blocks.terminal import render
 from bot.listeners import Deps
 from bot.sandbox.slack_driver import SlackDriver
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
+from typing import Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks._kit import Message, context, message, section
+from bot.digest.deliver import NOT_ALLOWED
 from bot.digest.store import DigestStore
 from bot.formatting import clock_time, percent, progress_bar, units
 from bot.katalo.client import KataloClient
@@ -24,6 +27,16 @@ from bot.katalo.models import UsageSummary
 
 log = logging.getLogger(__name__)
 NO_PERIOD = datetime(1970, 1, 1, tzinfo=UTC)  # the key when Katalo reports no billing period
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    """What became of one alert (`threshold_80`, `access_off`) in one channel, and why, when not posted."""
+
+    channel_id: str
+    kind: str
+    status: Literal["posted", "already_posted", "superseded", "not_allowed", "failed"]
+    detail: str | None = None
 
 
 class AlertChecker:
@@ -43,8 +56,8 @@ class AlertChecker:
         self._allowed = allowed_channels
         self._tz, self._now = tz, now
 
-    def check(self) -> list[tuple[str, str]]:
-        """Post what newly crossed; returns (channel, kind) for each alert posted."""
+    def check(self) -> list[AlertOutcome]:
+        """Post what newly crossed; an outcome for every crossed alert in every channel, posted or why not."""
         try:
             summary = self._client.usage_summary(refresh=True).value
         except KataloError as error:
@@ -52,23 +65,42 @@ class AlertChecker:
             return []
         period = summary.billing_period.start_at if summary.billing_period else NO_PERIOD
         alerts = self._alerts(summary)
-        posted = []
+        outcomes = []
         for subscription in self._store.active_subscriptions():
-            channel = subscription.channel_id
-            if self._allowed and channel not in self._allowed:
-                continue  # billing data goes only where ALLOWED_CHANNEL_IDS allows
-            won = [
-                (kind, text)
-                for kind, text in alerts
-                if self._store.claim_alert(channel, period, kind, self._now())
-            ]
-            thresholds = [item for item in won if item[0].startswith("threshold")]
-            for kind, alert in [item for item in won if item[0] == "access_off"] + thresholds[-1:]:
-                if self._send(channel, alert):
-                    posted.append((channel, kind))
-                else:  # not sent: give the claim back so the next check tries again
-                    self._store.release_alert(channel, period, kind)
-        return posted
+            outcomes += self._check_channel(subscription.channel_id, period, alerts)
+        return outcomes
+
+    def _check_channel(
+        self, channel: str, period: datetime, alerts: list[tuple[str, Message]]
+    ) -> list[AlertOutcome]:
+        if self._allowed and channel not in self._allowed:
+            # billing data goes only where ALLOWED_CHANNEL_IDS allows
+            return [AlertOutcome(channel, kind, "not_allowed", NOT_ALLOWED) for kind, _ in alerts]
+        won = [
+            (kind, text)
+            for kind, text in alerts
+            if self._store.claim_alert(channel, period, kind, self._now())
+        ]
+        outcomes = [
+            AlertOutcome(channel, kind, "already_posted", "already posted this billing period")
+            for kind, _ in alerts
+            if kind not in dict(won)
+        ]
+        thresholds = [item for item in won if item[0].startswith("threshold")]
+        outcomes += [
+            AlertOutcome(channel, kind, "superseded", f"{thresholds[-1][0]} is posted instead")
+            for kind, _ in thresholds[:-1]
+        ]
+        for kind, alert in [item for item in won if item[0] == "access_off"] + thresholds[-1:]:
+            error = self._send(channel, alert)
+            if error is None:
+                outcomes.append(AlertOutcome(channel, kind, "posted"))
+            else:  # not sent: give the claim back so the next check tries again
+                self._store.release_alert(channel, period, kind)
+                outcomes.append(
+                    AlertOutcome(channel, kind, "failed", f"{error}; tried again at the next check")
+                )
+        return outcomes
 
     def _alerts(self, summary: UsageSummary) -> list[tuple[str, Message]]:
         alerts = []
@@ -97,10 +129,12 @@ class AlertChecker:
         ]
         return message(f"Katalo usage has reached {what}: {percent(fraction)} used ({used}).", blocks)
 
-    def _send(self, channel: str, alert: Message) -> bool:
+    def _send(self, channel: str, alert: Message) -> str | None:
+        """None once posted; otherwise Slack's error code."""
         try:
             self._slack.chat_postMessage(channel=channel, **alert)
         except SlackApiError as error:
-            log.warning("alert to %s failed: %s", channel, error.response.get("error"))
-            return False
-        return True
+            reason = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+            log.warning("alert to %s failed: %s", channel, reason)
+            return reason
+        return None

@@ -4,6 +4,10 @@ Every minute it posts the digests that are due; every five minutes it checks ale
 brings the ledger mirror up to date. A failing step is logged and retried on its next turn: the loop
 never dies of one error, and never spins. Several clocks at once are safe (the claims decide), only
 wasteful.
+
+It logs each digest and alert it posts, and why it skipped one (not due yet, already posted, the
+channel failing and when it is retried, not allowed). A skip is logged when its reason changes, not on
+every tick: one line a day per channel, not 1,440.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from bot.digest.alerts import AlertChecker
-from bot.digest.deliver import DigestPoster
+from bot.blocks.digest import digest_of
+from bot.digest.alerts import AlertChecker, AlertOutcome
+from bot.digest.deliver import DigestPoster, Outcome
+from bot.digest.store import RETRY_FAILED_AFTER
 from bot.ledger.mirror import LedgerMirror
 
 log = logging.getLogger(__name__)
@@ -31,15 +38,17 @@ class Clock:
     alerts: AlertChecker
     mirror: LedgerMirror
     monotonic: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _last_periodic: float | None = field(default=None, init=False)
+    _said: dict[tuple[str, ...], str] = field(default_factory=dict, init=False)  # last reason logged
 
     def tick(self) -> None:
         """One turn: due digests, then (every five minutes) alerts and a ledger sync."""
-        self._step("digests", self.poster.run_due)
+        self._step("digests", self._run_digests)
         now = self.monotonic()
         if self._last_periodic is None or now - self._last_periodic >= EVERY_SECONDS:
             self._last_periodic = now
-            self._step("alerts", self.alerts.check)
+            self._step("alerts", self._check_alerts)
             self._step(
                 "ledger sync", lambda: self.mirror.run_sync(deadline=self.monotonic() + SYNC_TIME_LIMIT)
             )
@@ -53,6 +62,49 @@ class Clock:
             started = self.monotonic()
             self.tick()
             stop.wait(max(1.0, TICK_SECONDS - (self.monotonic() - started)))
+
+    def _run_digests(self) -> None:
+        for outcome in self.poster.run_due():
+            self._log_digest(outcome)
+
+    def _check_alerts(self) -> None:
+        for outcome in self.alerts.check():
+            self._log_alert(outcome)
+
+    def _log_digest(self, outcome: Outcome) -> None:
+        what, channel, day = digest_of(outcome.local_date), outcome.channel_id, outcome.local_date
+        if outcome.status in ("posted", "found_posted"):
+            found = " (found there after a crash, and recorded)" if outcome.status == "found_posted" else ""
+            log.info("clock: posted %s to %s%s", what, channel, found)
+            self._said[("digest", channel)] = f"already_posted {day}"  # so the next ticks' skip goes unsaid
+        elif outcome.status == "failed":
+            retry = f"{self.now() + RETRY_FAILED_AFTER:%H:%M} UTC"
+            log.warning(
+                "clock: could not post %s to %s: %s; retried after %s", what, channel, outcome.detail, retry
+            )
+            self._said[("digest", channel)] = f"retry_later {day}"
+        else:
+            self._skipped(
+                ("digest", channel), f"{outcome.status} {day}", f"{what} for {channel}", outcome.detail
+            )
+
+    def _log_alert(self, outcome: AlertOutcome) -> None:
+        what, channel = f"the {outcome.kind} alert", outcome.channel_id
+        if outcome.status == "posted":
+            log.info("clock: posted %s to %s", what, channel)
+            self._said[("alert", channel, outcome.kind)] = "already_posted"
+        elif outcome.status == "failed":
+            log.warning("clock: could not post %s to %s: %s", what, channel, outcome.detail)
+        else:
+            self._skipped(
+                ("alert", channel, outcome.kind), outcome.status, f"{what} for {channel}", outcome.detail
+            )
+
+    def _skipped(self, key: tuple[str, ...], reason: str, what: str, detail: str | None) -> None:
+        """Log a skip once per reason: a digest not due yet is said at the first tick, not every minute."""
+        if self._said.get(key) != reason:
+            self._said[key] = reason
+            log.info("clock: skipped %s: %s", what, detail or reason)
 
     @staticmethod
     def _step(name: str, step: Callable[[], object]) -> None:

@@ -65,15 +65,16 @@ class DigestCommands:
     def _status(self, channel_id: str) -> Message:
         store = self.poster.store
         subscription = store.subscription(channel_id)
-        last = store.last_posted(channel_id)
-        if subscription is None or not subscription.enabled:
-            return build_status(subscription, last, None, None)
-        today = self.now().astimezone(subscription.zone).date()
-        posted_today = last is not None and last.local_date == today
-        upcoming = next_due(self.now(), subscription.local_time, subscription.zone, posted_today=posted_today)
-        return build_status(
-            subscription, last, self._permalink(channel_id, last and last.message_ts), upcoming
-        )
+        last = store.last_posted(channel_id)  # a one-off post counts too: status says which it was
+        link = self._permalink(channel_id, last.message_ts if last else None)
+        upcoming = None
+        if subscription is not None and subscription.enabled:
+            today = self.now().astimezone(subscription.zone).date()
+            posted_today = last is not None and last.local_date == today
+            upcoming = next_due(
+                self.now(), subscription.local_time, subscription.zone, posted_today=posted_today
+            )
+        return build_status(subscription, last, link, upcoming, default_zone=self.default_zone)
 
     def _permalink(self, channel_id: str, ts: str | None) -> str | None:
         if ts is None:

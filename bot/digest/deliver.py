@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks._kit import Message
-from bot.blocks.digest import build_digest
+from bot.blocks.digest import build_digest, summarised_day
 from bot.digest.compose import compose_digest
 from bot.digest.schedule import due_today
 from bot.digest.store import Claim, DigestStore
@@ -37,7 +37,17 @@ FIXES = {
     "ratelimited": "Slack kept rate-limiting the post: it will be retried",
 }
 
-Status = Literal["posted", "found_posted", "already_posted", "in_progress", "retry_later", "failed"]
+Status = Literal[
+    "posted",
+    "found_posted",
+    "already_posted",
+    "in_progress",
+    "retry_later",
+    "failed",
+    "not_due",
+    "not_allowed",
+]
+NOT_ALLOWED = "the channel is not in ALLOWED_CHANNEL_IDS"
 _NOT_CLAIMED: dict[str | None, tuple[Status, str]] = {
     "posted": ("already_posted", "already posted today"),
     "posting": ("in_progress", "another runner is posting it (or died doing so; taken over after 5 minutes)"),
@@ -74,18 +84,28 @@ class DigestPoster:
         self._now = now
 
     def run_due(self) -> list[Outcome]:
-        """Post every subscription's digest whose time has come today and that nobody posted yet."""
+        """Post every subscription's digest whose time has come today and that nobody posted yet.
+
+        Every active subscription gets an outcome, the skipped ones too (not due, already posted, not
+        allowed), so that the clock can say why a digest did not go out.
+        """
         now = self._now()
         outcomes = []
         for subscription in self.store.active_subscriptions():
-            if self.allowed_channels and subscription.channel_id not in self.allowed_channels:
-                continue  # billing data goes only where ALLOWED_CHANNEL_IDS allows
-            due = due_today(now, subscription.local_time, subscription.zone)
-            if due is None or self.store.state_of(subscription.channel_id, due.local_date) == "posted":
+            channel, zone = subscription.channel_id, subscription.zone
+            today = now.astimezone(zone).date()
+            if self.allowed_channels and channel not in self.allowed_channels:
+                # billing data goes only where ALLOWED_CHANNEL_IDS allows
+                outcomes.append(Outcome(channel, today, "not_allowed", NOT_ALLOWED))
                 continue
-            outcomes.append(
-                self.post(subscription.channel_id, subscription.zone, due.local_date, late=due.late)
-            )
+            due = due_today(now, subscription.local_time, zone)
+            if due is None:
+                when = f"not due until {subscription.local_time:%H:%M} {zone.key}"
+                outcomes.append(Outcome(channel, today, "not_due", when))
+            elif self.store.state_of(channel, due.local_date) == "posted":
+                outcomes.append(Outcome(channel, due.local_date, *_NOT_CLAIMED["posted"]))
+            else:
+                outcomes.append(self.post(channel, zone, due.local_date, late=due.late))
         return outcomes
 
     def compose(
@@ -93,7 +113,7 @@ class DigestPoster:
     ) -> Message:
         """The digest posted on `local_date`: about the day before, in the channel's zone."""
         figures = compose_digest(
-            local_date - timedelta(days=1), zone, client=self._client, mirror=self._mirror, now=self._now()
+            summarised_day(local_date), zone, client=self._client, mirror=self._mirror, now=self._now()
         )
         return build_digest(figures, late=late, preview=preview)
 
@@ -101,7 +121,7 @@ class DigestPoster:
         self, channel_id: str, zone: tzinfo, local_date: date, *, late: bool = False, force: bool = False
     ) -> Outcome:
         if self.allowed_channels and channel_id not in self.allowed_channels:
-            return Outcome(channel_id, local_date, "failed", "the channel is not in ALLOWED_CHANNEL_IDS")
+            return Outcome(channel_id, local_date, "failed", NOT_ALLOWED)
         if force:
             self.store.release(channel_id, local_date)
         if self.store.state_of(channel_id, local_date) == "posted":

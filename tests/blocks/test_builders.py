@@ -228,3 +228,10 @@ def test_anything_from_users_or_the_api_is_escaped_and_fits(text):
         check_message(message)
         shown = "\n".join(displayed_texts(message))
         assert "<!" not in shown and "<@U123>" not in shown and "<https://evil" not in shown
+
+
+def test_help_fallback_text_is_escaped_like_every_other_text():
+    """The notification text of help shows `<job_id>` escaped; raw angle brackets are Slack markup."""
+    fallback = build_help()["text"]
+    assert "/katalo events &lt;job_id&gt;" in fallback
+    assert "<" not in fallback and ">" not in fallback

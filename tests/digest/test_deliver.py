@@ -18,8 +18,9 @@ TODAY = date(2026, 11, 24)
 
 
 def test_nothing_is_posted_before_the_local_time(rig):
-    """At 08:30 in Berlin, a 09:00 digest is not due."""
-    assert rig.poster.run_due() == []
+    """At 08:30 in Berlin, a 09:00 digest is not due, and the outcome says until when."""
+    [outcome] = rig.poster.run_due()
+    assert (outcome.status, outcome.detail) == ("not_due", "not due until 09:00 Europe/Berlin")
     assert rig.slack.calls("chat.postMessage") == []
 
 
@@ -30,7 +31,7 @@ def test_due_digest_is_posted_once_however_often_the_clock_ticks(rig):
     assert outcome.status == "posted"
     for _ in range(3):
         rig.clock.advance(60)
-        assert rig.poster.run_due() == []
+        assert [o.status for o in rig.poster.run_due()] == ["already_posted"]
     assert len(rig.slack.messages(CHANNEL)) == 1
     assert rig.store.last_posted(CHANNEL).local_date == TODAY
 
@@ -45,7 +46,7 @@ def test_digest_totals_equal_the_ledger_to_the_cent(rig):
     amount = sum((e.amount_usd for e in day if e.amount_usd), Decimal("0.00"))
     posted = rig.slack.messages(CHANNEL)[0]
     assert posted["text"] == (
-        f"Katalo digest for Nov 23: {len(day):,} ledger events, ${amount:,.2f} billed, "
+        f"Katalo digest of Mon Nov 23: {len(day):,} ledger events, ${amount:,.2f} billed, "
         f"{len({e.job_id for e in day}):,} jobs."
     )
     assert outcome.message is not None
@@ -84,7 +85,7 @@ def test_a_restart_after_posting_does_not_post_again(rig):
     rig.clock.advance(30 * 60)
     rig.poster.run_due()
     rig.clock.advance(3600)
-    assert rig.another_poster().run_due() == []
+    assert [o.status for o in rig.another_poster().run_due()] == ["already_posted"]
     assert len(rig.slack.messages(CHANNEL)) == 1
 
 
@@ -208,7 +209,7 @@ def test_channels_outside_the_allowlist_get_no_digest(rig):
     """With ALLOWED_CHANNEL_IDS set, a subscription elsewhere is skipped and a manual post refused."""
     rig.poster.allowed_channels = frozenset({"C0ELSEWHERE"})
     rig.clock.advance(30 * 60)
-    assert rig.poster.run_due() == []
+    assert [o.status for o in rig.poster.run_due()] == ["not_allowed"]
     assert rig.poster.post(CHANNEL, BERLIN, TODAY).status == "failed"
     assert rig.slack.calls("chat.postMessage") == []
 

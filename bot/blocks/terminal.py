@@ -2,6 +2,8 @@
 
 Only what the bot's own builders produce is rendered; mrkdwn is simplified (bold kept as bold on a
 terminal, escapes undone, links and mentions shown as text), so a person reads what Slack would show.
+Used by `katalo-bot demo` and `katalo-bot digest --dry-run`; it lives with the builders because it
+only reads what they produce.
 """
 
 from __future__ import annotations
