@@ -54,7 +54,7 @@ def render_burn_down(figures: BurnDown) -> Chart:
     ticks = nice_ticks(ceiling * Decimal("1.08"), floor=Decimal(1))  # room above the plan's label
     labels = [unit_tick(value) for value in ticks]
     left = frame.MARGIN + frame.axis_room(canvas, labels)
-    plot = frame.Plot(left, top + 16, frame.WIDTH - frame.MARGIN - 16, frame.HEIGHT - 76, ticks[-1])
+    plot = frame.Plot(left, top + 16, frame.WIDTH - frame.MARGIN - 16, frame.HEIGHT - 84, ticks[-1])
     frame.value_axis(canvas, plot, ticks, labels)
     x = _x_of(figures, plot)
     _date_axis(canvas, plot, figures, x)
