@@ -82,3 +82,9 @@ def test_a_plan_without_included_units_or_too_many_days_is_refused_with_a_senten
         burn("0", ["1"])
     with pytest.raises(ValueError, match="one figure for each day"):
         burn("100", ["1"] * 31)
+
+
+def test_reaching_exactly_the_included_units_is_used_up():
+    """100 a day against 1,000: the plan is used up on the 10th day, with nothing left over."""
+    chart = render_burn_down(burn("1000", ["100"] * 10))
+    assert "(100.0%) by Nov 10. Used up on Nov 10; 0 units over the plan so far." in chart.alt_text
