@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Sequence
 from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from bot.charts.scale import drawable
 
@@ -95,5 +95,13 @@ class Canvas:
 
     def png(self) -> bytes:
         out = io.BytesIO()
-        self.image.reduce(SUPERSAMPLE).save(out, format="PNG")
+        # A chart has a handful of colours and their anti-aliased edges: 256 palette entries keep it
+        # looking the same, and a palette PNG encodes ~3x faster and ~3x smaller than an RGB one.
+        small = self.image.reduce(SUPERSAMPLE).quantize(256, method=Image.Quantize.FASTOCTREE)
+        # The octree shifts the card to #FEFEFE; put its most common colour back to the exact background.
+        palette = small.getpalette() or []
+        index = max(small.getcolors(256) or [(0, 0)])[1]
+        palette[3 * index : 3 * index + 3] = ImageColor.getrgb(BACKGROUND)
+        small.putpalette(palette)
+        small.save(out, format="PNG")
         return out.getvalue()
