@@ -100,7 +100,8 @@ class Canvas:
         small = self.image.reduce(SUPERSAMPLE).quantize(256, method=Image.Quantize.FASTOCTREE)
         # The octree shifts the card to #FEFEFE; put its most common colour back to the exact background.
         palette = small.getpalette() or []
-        index = max(small.getcolors(256) or [(0, 0)])[1]
+        counts = small.histogram()  # per palette entry
+        index = counts.index(max(counts))
         palette[3 * index : 3 * index + 3] = ImageColor.getrgb(BACKGROUND)
         small.putpalette(palette)
         small.save(out, format="PNG")
