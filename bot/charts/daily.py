@@ -38,22 +38,48 @@ def render_daily_spend(figures: DailySpend) -> Chart:
     left = frame.MARGIN + frame.axis_room(canvas, labels)
     slot = (frame.WIDTH - frame.MARGIN - left) / len(days)
     totals = [usd(day.total) if day.total else "" for day in days]
-    upright = any(canvas.text_width(t, frame.SMALL) > slot - 4 for t in totals)
-    extents = [canvas.text_width(t, frame.SMALL) if upright else frame.SMALL for t in totals]
-    plot = frame.Plot(left, top + 8, frame.WIDTH - frame.MARGIN, frame.HEIGHT - 76, ticks[-1])
-    for _ in range(3):  # lower the top until every total fits above its bar (each pass shrinks bars)
-        overflow = max(e + 8 - (plot.y(h) - plot.top) for e, h in zip(extents, heights, strict=True))
-        if overflow <= 0.5:
-            break
-        plot = dataclasses.replace(plot, top=plot.top + overflow)
+    plot, size, upright = _layout(canvas, (left, top), slot, totals, heights, ticks[-1])
     frame.value_axis(canvas, plot, ticks, labels)
     _bars(canvas, plot, stack, slot)
-    _totals(canvas, plot, heights, totals, slot, upright=upright)
+    _totals(canvas, plot, heights, totals, slot, size, upright=upright)
     _day_labels(canvas, plot, figures, slot)
     if not any(heights):
         middle = ((plot.left + plot.right) / 2, (plot.top + plot.bottom) / 2)
         canvas.text(middle, "No spend in this period", frame.BODY, anchor="mm")
     return Chart(canvas.png(), daily_spend_alt(figures), frame.WIDTH, frame.HEIGHT)
+
+
+def _layout(
+    canvas: Canvas,
+    corner: tuple[float, float],
+    slot: float,
+    totals: list[str],
+    heights: list[Decimal],
+    top_value: Decimal,
+) -> tuple[Plot, int, bool]:
+    """The plot area under the header, the totals' type size, and whether they are turned upright.
+
+    Totals turn upright when one is wider than a day's slot; turned, they are set larger when the slot
+    allows (they read better at Slack's 360 px). The plot's top is lowered until every total fits above
+    its bar, but the bars keep at least half of the height.
+    """
+    from bot.charts import frame
+
+    left, top = corner
+    bottom = frame.HEIGHT - 76
+    upright = any(canvas.text_width(t, frame.SMALL) > slot - 4 for t in totals)
+    longest = max(canvas.text_width(t, frame.BODY) for t in totals)
+    roomy = slot >= frame.BODY + 10 and longest <= (bottom - top) / 4
+    size = frame.BODY if upright and roomy else frame.SMALL
+    extents = [canvas.text_width(t, size) if upright else size for t in totals]
+    plot = frame.Plot(left, top + 8, frame.WIDTH - frame.MARGIN, bottom, top_value)
+    lowest_top = bottom - (bottom - plot.top) / 2
+    for _ in range(3):  # each pass shrinks the bars, so it converges quickly
+        overflow = max(e + 8 - (plot.y(h) - plot.top) for e, h in zip(extents, heights, strict=True))
+        if overflow <= 0.5 or plot.top >= lowest_top:
+            break
+        plot = dataclasses.replace(plot, top=min(plot.top + overflow, lowest_top))
+    return plot, size, upright
 
 
 def _colour(index: int, kind: str) -> str:
@@ -78,18 +104,23 @@ def _bars(canvas: Canvas, plot: Plot, stack: Stack, slot: float) -> None:
 
 
 def _totals(
-    canvas: Canvas, plot: Plot, heights: list[Decimal], totals: list[str], slot: float, *, upright: bool
+    canvas: Canvas,
+    plot: Plot,
+    heights: list[Decimal],
+    totals: list[str],
+    slot: float,
+    size: int,
+    *,
+    upright: bool,
 ) -> None:
-    from bot.charts.frame import SMALL
-
     for i, (height, text) in enumerate(zip(heights, totals, strict=True)):
         x, y = plot.left + slot * (i + 0.5), plot.y(height) - 6
         if not text:
             continue
         if upright:
-            canvas.upright_text(x, y, text, SMALL)
+            canvas.upright_text(x, y, text, size)
         else:
-            canvas.text((x, y), text, SMALL, anchor="mb")
+            canvas.text((x, y), text, size, anchor="mb")
 
 
 def _day_labels(canvas: Canvas, plot: Plot, figures: DailySpend, slot: float) -> None:

@@ -17,7 +17,7 @@ WIDTH, HEIGHT = 1280, 720
 MARGIN = 36
 TITLE, BODY, SMALL = 34, 24, 22
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7")
-OTHER_COLOUR = "#A0A0A0"
+OTHER_COLOUR = "#C4C4C4"  # light: apart from the five hues in lightness too (deuteranopia)
 
 
 @dataclass(frozen=True)
