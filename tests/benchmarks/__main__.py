@@ -12,6 +12,7 @@ import sys
 SUITES = [
     ["tests.benchmarks.serve"],
     ["tests.benchmarks.ledger", "--events", "1000000", "--json", "bench-results/ledger-sqlite.json"],
+    ["tests.benchmarks.charts", "--candidates"],  # candidates that are not installed are skipped
 ]
 
 
