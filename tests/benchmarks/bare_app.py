@@ -65,4 +65,4 @@ def create_app(environ: Mapping[str, str] = os.environ) -> App:
 
 def create_application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
     """The WSGI app gunicorn serves: the very wrapper bot/serve.py uses (Bolt at /slack/events, /healthz)."""
-    return wsgi_app(create_app())
+    return wsgi_app(create_app(), os.environ["SLACK_SIGNING_SECRET"])
