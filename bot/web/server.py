@@ -25,7 +25,7 @@ from bot.web.guard import WSGIApp
 log = logging.getLogger(__name__)
 
 
-class _Channel(HTTPChannel):  # type: ignore[misc]  # waitress has no type hints
+class _Channel(HTTPChannel):
     """A connection that notes when the request now arriving began."""
 
     request_started: float | None = None
@@ -40,7 +40,7 @@ class _Channel(HTTPChannel):  # type: ignore[misc]  # waitress has no type hints
         return result
 
 
-class _Server(TcpWSGIServer):  # type: ignore[misc]
+class _Server(TcpWSGIServer):
     channel_class = _Channel
 
     def maintenance(self, now: float) -> None:
