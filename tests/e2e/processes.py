@@ -59,9 +59,16 @@ class Served:
     url: str
     port: int
     output_path: Path
+    process: subprocess.Popen[bytes]
 
     def output(self) -> str:
         return self.output_path.read_text(errors="replace")
+
+    def stop(self) -> int:
+        """SIGTERM, as a platform stopping the process; its exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
 
 
 @contextmanager
@@ -75,7 +82,7 @@ def serving(env: dict[str, str], output_path: Path) -> Iterator[Served]:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    served = Served(f"http://127.0.0.1:{port}", port, output_path)
+    served = Served(f"http://127.0.0.1:{port}", port, output_path, process)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and process.poll() is None:
@@ -90,5 +97,4 @@ def serving(env: dict[str, str], output_path: Path) -> Iterator[Served]:
             raise AssertionError(f"serve did not come up: {served.output()[-2000:]}")
         yield served
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+        served.stop()

@@ -31,6 +31,21 @@ def test_serve_answers_health_and_signed_commands(tmp_path, start_sandbox):
     assert "Traceback" not in served.output()
 
 
+def test_serve_finishes_answers_in_hand_when_stopped(tmp_path, start_sandbox):
+    """SIGTERM (a deploy) while an answer waits on Katalo: the answer is still posted, then exit 0."""
+    katalo = start_sandbox()
+    katalo.latency = 1.0
+    with SlackStandIn(token=BOT_TOKEN) as slack:
+        env = environment(slack, katalo.url, f"sqlite:///{tmp_path / 'serve.db'}")
+        with serving(env, tmp_path / "serve.log") as served:
+            bot = SlackDriver(bot_url=served.url, slack=slack, secret=SIGNING_SECRET)
+            ack, response_url = bot.command("usage")
+            assert ack.status_code == 200
+            assert served.stop() == 0
+        [reply] = slack.posts(response_url)
+    assert "of plan used" in reply["text"]
+
+
 def test_serve_without_signing_secret_stops_with_one_line(tmp_path):
     """Missing SLACK_SIGNING_SECRET: exit 2 and one line naming it."""
     with SlackStandIn(token=BOT_TOKEN) as slack:
