@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import build_deps, create_app
 from bot.config import ConfigError, Settings
-from bot.web import server
+from bot.web import limits, server
 from bot.web.guard import WSGIApp, signed_only
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def wsgi_app(app: App, signing_secret: str) -> WSGIApp:
     return application
 
 
-def serve(settings: Settings, *, host: str = "0.0.0.0", threads: int = 8) -> None:  # noqa: S104 -- a server
+def serve(settings: Settings, *, host: str = "0.0.0.0", threads: int = limits.THREADS) -> None:  # noqa: S104
     settings.require(*_required(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"))
     _forget_bolt_environment()
     check_slack(settings)

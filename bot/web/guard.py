@@ -33,13 +33,13 @@ def signed_only(app: WSGIApp, signing_secret: str, *, clock: Clock | None = None
     def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = _content_length(environ)
         if length is None:
-            return _refuse(start_response, "400 Bad Request", "bad content length", environ, b"")
+            return _refuse(start_response, "400 Bad Request", "bad content length", b"")
         if length > MAX_BODY_BYTES:
-            return _refuse(start_response, "413 Content Too Large", "body too large", environ, b"")
+            return _refuse(start_response, "413 Content Too Large", "body too large", b"")
         body = environ["wsgi.input"].read(length) if length else b""
         reason = _unsigned(verifier, environ, body)
         if reason is not None:
-            return _refuse(start_response, "401 Unauthorized", reason, environ, body)
+            return _refuse(start_response, "401 Unauthorized", reason, body)
         # Bolt reads the body again: hand it the bytes that were verified.
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -72,16 +72,8 @@ def _unsigned(verifier: SignatureVerifier, environ: dict[str, Any], body: bytes)
     return None
 
 
-def _refuse(
-    start_response: Callable[..., Any], status: str, reason: str, environ: dict[str, Any], body: bytes
-) -> Iterable[bytes]:
-    log.info(
-        "refused a request to %s (%s): %d body bytes, starting %s",
-        excerpt(str(environ.get("PATH_INFO", "")).encode("latin-1", "replace")),
-        reason,
-        len(body),
-        excerpt(body),
-    )
+def _refuse(start_response: Callable[..., Any], status: str, reason: str, body: bytes) -> Iterable[bytes]:
+    log.info("refused a request (%s): %d body bytes, starting %s", reason, len(body), excerpt(body))
     payload = b'{"error":"invalid request"}'
     start_response(status, [*_JSON, ("Content-Length", str(len(payload)))])
     return [payload]
