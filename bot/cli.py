@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="answer Slack over HTTP on $PORT (production; POST /slack/events, GET /healthz)",
-        description="Serve Slack's requests over HTTP under gunicorn: slash commands, mentions and "
+        description="Serve Slack's requests over HTTP (waitress, one process): slash commands, mentions and "
         "buttons at POST /slack/events, a health check at GET /healthz. Needs SLACK_BOT_TOKEN and "
         "SLACK_SIGNING_SECRET.",
     )

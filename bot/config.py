@@ -210,10 +210,17 @@ class Settings(BaseModel):
         raise ConfigError(f"KATALO_API_KEY is not set: expected {EXPECTS['KATALO_API_KEY']}")
 
     def require(self, *variables: str) -> None:
-        """Stop start-up unless each named variable is set (which ones depends on the subcommand)."""
-        for variable in variables:
-            if getattr(self, _FIELD_BY_ALIAS[variable]) is None:
-                raise ConfigError(f"{variable} is not set: expected {EXPECTS[variable]}")
+        """Stop start-up unless each named variable is set (which ones depends on the subcommand).
+
+        Every missing one is named, in one line, so an operator fixes them all in one go.
+        """
+        missing = [name for name in variables if getattr(self, _FIELD_BY_ALIAS[name]) is None]
+        if len(missing) == 1:
+            raise ConfigError(f"{missing[0]} is not set: expected {EXPECTS[missing[0]]}")
+        if missing:
+            names = ", ".join(missing[:-1]) + " and " + missing[-1]
+            expected = "; ".join(f"{name}: {EXPECTS[name]}" for name in missing)
+            raise ConfigError(f"{names} are not set (expected {expected})")
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value configured (the database password too), for the log filter that redacts them."""

@@ -1,7 +1,7 @@
 """The real bot (create_app + the same WSGI app `serve` runs) on a local port, in this process.
 
 For the demo and the end-to-end tests: requests reach exactly the code production runs, only
-served by a threaded wsgiref server instead of gunicorn.
+served by a threaded wsgiref server instead of waitress.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ class _QuietHandler(WSGIRequestHandler):
 class LocalBot:
     def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.deps: Deps = build_deps(settings)
-        application = wsgi_app(create_app(settings, self.deps))
+        app = create_app(settings, self.deps)  # refuses to start without a signing secret
+        assert settings.slack_signing_secret is not None
+        application = wsgi_app(app, settings.slack_signing_secret.get_secret_value())
         self._server = make_server(
             host, port, application, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )

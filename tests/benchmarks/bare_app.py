@@ -3,14 +3,13 @@
 It does what the bot does for `/katalo usage`, minus the bot: verify the signature, ack at once, then
 `respond()` a small static Block Kit message from a lazy listener through `response_url`. Same Bolt
 settings as bot/app.py (WebClient base_url, token, retry handlers, `process_before_response=False`) and
-the same WSGI surface as bot/serve.py (`/healthz`, `/slack/events`). Served the way `katalo-bot serve`
-serves the bot (one gthread worker with 8 threads):
+the same WSGI surface as bot/serve.py (`/healthz`, `/slack/events` behind the signature guard). Served
+the way `katalo-bot serve` serves the bot (bot/web/server.py: waitress, 8 threads, the same limits):
 
-    SLACK_BOT_TOKEN=xoxb-... SLACK_SIGNING_SECRET=... SLACK_API_URL=http://127.0.0.1:PORT/api/ \\
-        .venv/bin/python -m gunicorn -w 1 -k gthread --threads 8 -b 127.0.0.1:3001 \\
-        'tests.benchmarks.bare_app:create_application()'
+    SLACK_BOT_TOKEN=xoxb-... SLACK_SIGNING_SECRET=... SLACK_API_URL=http://127.0.0.1:PORT/api/ PORT=3001 \\
+        .venv/bin/python -m tests.benchmarks.bare_app
 
-Importing this module does nothing; gunicorn calls `create_application()` in the worker.
+Importing this module does nothing.
 """
 
 from __future__ import annotations
@@ -64,5 +63,11 @@ def create_app(environ: Mapping[str, str] = os.environ) -> App:
 
 
 def create_application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
-    """The WSGI app gunicorn serves: the very wrapper bot/serve.py uses (Bolt at /slack/events, /healthz)."""
-    return wsgi_app(create_app())
+    """The WSGI app: the very wrapper bot/serve.py uses (Bolt at /slack/events, /healthz)."""
+    return wsgi_app(create_app(), os.environ["SLACK_SIGNING_SECRET"])
+
+
+if __name__ == "__main__":
+    from bot.web import server
+
+    server.run(server.bind(create_application(), "127.0.0.1", int(os.environ["PORT"])))

@@ -119,7 +119,7 @@ def bot_command(*args: str) -> list[str]:
 
 @dataclass
 class Server:
-    """A gunicorn master we started, up and answering /healthz."""
+    """A server process we started, up and answering /healthz."""
 
     name: str
     process: subprocess.Popen[bytes]
@@ -129,11 +129,12 @@ class Server:
 
     @property
     def worker_pid(self) -> int | None:
+        """The process holding the app: the server itself (waitress), or a pre-fork server's worker."""
         children = child_pids(self.process.pid)
-        return children[0] if children else None
+        return children[0] if children else self.process.pid
 
     def peak_rss_mb(self) -> float | None:
-        """VmHWM of the gunicorn worker (where the app lives), in MB."""
+        """VmHWM of the process holding the app, in MB."""
         pid = self.worker_pid
         kb = None if pid is None else status_kb(pid, "VmHWM")
         return None if kb is None else round(kb / 1024, 1)
@@ -154,7 +155,7 @@ class Server:
             return ""
 
     def stop(self) -> None:
-        """SIGTERM to the master (gunicorn stops its worker gracefully), SIGKILL after 15 s."""
+        """SIGTERM (the server finishes the requests in hand), SIGKILL after 15 s."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -220,25 +221,15 @@ def start_bot(
 
 
 def start_bare(workdir: Path, slack: SlackStandIn) -> Server:
-    """tests/benchmarks/bare_app.py under gunicorn with bot/serve.py's options."""
+    """tests/benchmarks/bare_app.py served as `katalo-bot serve` serves the bot (bot/web/server.py)."""
     port = free_port()
     environment = clean_environment(
-        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        PORT=str(port),
     )
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers=1",
-        "--worker-class=gthread",
-        "--threads=8",
-        "--timeout=30",
-        "--graceful-timeout=10",
-        "--keep-alive=5",
-        "--log-level=info",
-        f"--bind={HOST}:{port}",
-        "tests.benchmarks.bare_app:create_application()",
-    ]
+    argv = [sys.executable, "-m", "tests.benchmarks.bare_app"]
     return start_server("bare Bolt app", argv, environment, port, workdir / "bare.log")
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.benchmarks.serve            # full: ~5 min, 1,000,000-event ledger
     .venv/bin/python -m tests.benchmarks.serve --quick    # small counts, under a minute
 
-The bot runs as deployed: `katalo-bot serve` (gunicorn, 1 gthread worker, 8 threads) as a subprocess,
+The bot runs as deployed: `katalo-bot serve` (waitress, one process, 8 threads) as a subprocess,
 with default settings except where Slack, Katalo and the database are. Katalo is the sandbox and Slack
 is the stand-in (Web API and response URLs), both served from this process on 127.0.0.1, which is also
 the load generator: on a 2-core machine the bot's worker, the load generator and the stand-ins share
@@ -23,15 +23,17 @@ Figures (each is measured `--runs` times; the table shows the median of the per-
   0.2 s per request, as a real network would, so the 50 overlap the one fetch.
 - throughput, warm cache: `--requests` signed `/katalo usage` (prepared beforehand) from
   `--concurrency` keep-alive http.client connections, closed-loop on the ack; requests/s = answers
-  posted / (first send .. last answer posted). The same load on tests/benchmarks/bare_app.py under
-  gunicorn with serve's options, runs alternating. The server worker's CPU per request is reported
-  too: it compares the two without the load generator's share of the cores.
+  posted / (first send .. last answer posted). The same load on tests/benchmarks/bare_app.py served
+  by the same server with the same options (bot/web/server.py), runs alternating. The server's CPU
+  per request is reported too: it compares the two without the load generator's share of the cores.
 - `/katalo events <job_id>`: the mirror filled by `katalo-bot sync` (budget lifted) from an
   `--events`-event sandbox, then a `serve` on that database; sequential lookups of random jobs, time
   from sending until the answer is posted, and sandbox requests per lookup. Then (not with --quick)
   the mirror is left to age past MIRROR_MAX_AGE (60 s), 20 events are appended, and 5 more lookups
   show the sync a lookup pays for in production.
-- memory: VmHWM (peak RSS) of each bot gunicorn worker at the end of its load; the table shows the
+- hostile peers (tests/benchmarks/hostile.py): /healthz and signed acks while 64 slow clients are
+  connected, and an unsigned 100 MB body: what it gets, how much was sent, the peak RSS after it.
+- memory: VmHWM (peak RSS) of each bot process at the end of its load; the table shows the
   largest.
 - start-up: wall time of `katalo-bot --help`; and from spawning `katalo-bot serve` until GET /healthz
   answers 200, over every bot spawn of the run.
@@ -83,6 +85,7 @@ from tests.benchmarks.harness import (
     start_bare,
     start_bot,
 )
+from tests.benchmarks.hostile import probe_under_slow_peers, send_big_body
 from tests.benchmarks.ledger import timed_sync
 
 
@@ -102,6 +105,8 @@ class Plan:
     aged_lookups: int  # lookups once the mirror's last sync is older than MIRROR_MAX_AGE (0: skip)
     aged_append: int  # new ledger events by then
     help_runs: int
+    slow_peers: int  # hostile figure: slow connections held open ...
+    peer_probes: int  # ... while /healthz and a signed ack are tried this many times each
     time_limit: float  # seconds; the whole benchmark is stopped after this
 
 
@@ -120,6 +125,8 @@ FULL = Plan(
     aged_lookups=5,
     aged_append=20,
     help_runs=5,
+    slow_peers=64,
+    peer_probes=16,
     time_limit=1800.0,
 )
 QUICK = Plan(
@@ -137,7 +144,9 @@ QUICK = Plan(
     aged_lookups=0,
     aged_append=20,
     help_runs=3,
-    time_limit=170.0,
+    slow_peers=64,
+    peer_probes=16,
+    time_limit=200.0,
 )
 SMALL_LEDGER = 2000  # events behind /katalo usage: its summary is recounted from the ledger
 
@@ -247,6 +256,22 @@ def measure_slow_ack(plan: Plan, workdir: Path, record: Record) -> dict[str, Any
         )
         note(f"slow-Katalo ack run {run + 1}: {runs[-1]}")
     return summarize(runs, "p50_ms", "p99_ms", "max_ms")
+
+
+def measure_hostile(plan: Plan, workdir: Path, record: Record) -> dict[str, Any]:
+    """Slow peers connected while /healthz and acks are probed; then a 100 MB unsigned body."""
+    runs = []
+    for run in range(plan.runs):
+        with fakes() as (katalo, slack):
+            database = sqlite_url(workdir / f"hostile-{run}.db")
+            with running(start_bot, {}, workdir, slack, katalo.url, database) as bot:
+                record.started(bot)
+                commander = Commander(bot.url, slack)
+                result = probe_under_slow_peers(bot, commander, plan.slow_peers, plan.peer_probes)
+                result["big_body"] = send_big_body(bot)
+                runs.append(result)
+        note(f"hostile peers run {run + 1}: {runs[-1]}")
+    return summarize(runs, "health_max_ms", "ack_max_ms", "health_p50_ms", "ack_p50_ms")
 
 
 def measure_burst(plan: Plan, workdir: Path, record: Record) -> dict[str, Any]:
@@ -479,6 +504,28 @@ def build_table(plan: Plan, figures: dict[str, Any]) -> list[dict[str, Any]]:
         "p99 < 100 ms",
         slow["median"]["p99_ms"] < 100 and failures == 0,
     )
+    hostile = figures["hostile"]
+    probes = sum(r["probes"] for r in hostile["runs"])
+    still_open = min(r["peers_open_at_end"] for r in hostile["runs"])
+    for what, key in (("/healthz", "health"), ("ack of signed /katalo usage", "ack")):
+        answered_all = sum(r[f"{key}_answered"] for r in hostile["runs"])
+        median_of = hostile["median"]
+        row(
+            f"{what}, {plan.slow_peers} slow clients connected",
+            f"p50 {median_of[f'{key}_p50_ms']:g} ms / max {median_of[f'{key}_max_ms']:g} ms"
+            f" ({answered_all}/{probes} answered; {still_open}/{plan.slow_peers} slow clients still on)",
+            "max < 1 s",
+            answered_all == probes and still_open == plan.slow_peers and median_of[f"{key}_max_ms"] < 1000,
+        )
+    bigs = [r["big_body"] for r in hostile["runs"]]
+    statuses = ", ".join(sorted({str(b["status"]) for b in bigs}))
+    big_rss = max(b["peak_rss_mb"] or 0 for b in bigs)
+    row(
+        "unsigned 100 MB body",
+        f"HTTP {statuses} after {max(b['sent_mb'] for b in bigs):g} MB sent; peak RSS {big_rss:g} MB",
+        "413 before read; < 150 MB",
+        all(b["status"] == 413 for b in bigs) and big_rss < 150,
+    )
     e2e = figures["end_to_end"]["median"]
     row(
         "end-to-end /katalo usage, warm cache",
@@ -628,6 +675,7 @@ def main() -> None:
         note(f"--help: {figures['help']}")
         figures["burst"] = measure_burst(plan, workdir, record)
         figures["slow_ack"] = measure_slow_ack(plan, workdir, record)
+        figures["hostile"] = measure_hostile(plan, workdir, record)
         figures["end_to_end"], figures["throughput"] = measure_usage_server(plan, workdir, record)
         figures["events"] = measure_events(plan, workdir, record)
     finally:

@@ -1,96 +1,49 @@
-"""`katalo-bot serve`: the production server (gunicorn) as a process, as the Procfile runs it."""
+"""`katalo-bot serve` and `socket` as processes, as the Procfile runs them: serving, and start-up checks."""
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Any
 
-import httpx
+import pytest
 
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver
 from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET
-
-
-def katalo_bot(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run `katalo-bot <command>` to its exit (start-up failures end it at once)."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", command],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def environment(slack: SlackStandIn, katalo_url: str, database: str, **extra: str) -> dict[str, str]:
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KATALO_", "DATABASE_", "PORT"))
-    }
-    return {
-        **base,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "KATALO_API_URL": katalo_url,
-        "DATABASE_URL": database,
-        **extra,
-    }
-
-
-@contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        env={**env, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            process.kill()
-            raise AssertionError(f"serve did not come up: {process.communicate()[1][-2000:]}")
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+from tests.e2e.processes import environment, free_port, katalo_bot, serving
 
 
 def test_serve_answers_health_and_signed_commands(tmp_path, start_sandbox):
-    """Under gunicorn: /healthz is up, a signed /katalo usage is acked and answered via response_url."""
+    """As deployed: /healthz is up, a signed /katalo usage is acked and answered via response_url."""
     katalo = start_sandbox()
     with SlackStandIn(token=BOT_TOKEN) as slack:
         env = environment(slack, katalo.url, f"sqlite:///{tmp_path / 'serve.db'}")
-        with serving(env) as url:
-            bot = SlackDriver(bot_url=url, slack=slack, secret=SIGNING_SECRET)
+        with serving(env, tmp_path / "serve.log") as served:
+            bot = SlackDriver(bot_url=served.url, slack=slack, secret=SIGNING_SECRET)
             ack, response_url = bot.command("usage")
             assert ack.status_code == 200
             [reply] = slack.wait_for_posts(response_url, timeout=10)
             assert "of plan used" in reply["text"]
             assert bot.command("usage", signature="v0=bad")[0].status_code == 401
+    # Bolt reads SLACK_BOT_TOKEN from the environment by itself and warned at every start that it
+    # would not use it (the app is given a client); nothing to act on, so it is gone.
+    assert "will be unused" not in served.output()
+    assert "Traceback" not in served.output()
+
+
+def test_serve_finishes_answers_in_hand_when_stopped(tmp_path, start_sandbox):
+    """SIGTERM (a deploy) while an answer waits on Katalo: the answer is still posted, then exit 0."""
+    katalo = start_sandbox()
+    katalo.latency = 1.0
+    with SlackStandIn(token=BOT_TOKEN) as slack:
+        env = environment(slack, katalo.url, f"sqlite:///{tmp_path / 'serve.db'}")
+        with serving(env, tmp_path / "serve.log") as served:
+            bot = SlackDriver(bot_url=served.url, slack=slack, secret=SIGNING_SECRET)
+            ack, response_url = bot.command("usage")
+            assert ack.status_code == 200
+            assert served.stop() == 0
+        [reply] = slack.posts(response_url)
+    assert "of plan used" in reply["text"]
 
 
 def test_serve_without_signing_secret_stops_with_one_line(tmp_path):
@@ -137,4 +90,50 @@ def test_socket_mode_with_a_rejected_app_token_stops_with_one_line(tmp_path):
 def test_socket_mode_without_an_app_token_names_it():
     result = katalo_bot("socket", {"PATH": os.environ["PATH"], "SLACK_BOT_TOKEN": BOT_TOKEN})
     assert result.returncode == 2
-    assert "SLACK_APP_TOKEN is not set" in result.stderr
+    assert result.stderr.startswith("katalo-bot: SLACK_APP_TOKEN and KATALO_API_KEY are not set (expected")
+
+
+def test_serve_names_every_missing_variable_in_one_line(tmp_path):
+    """Before: a worker traceback and exit 3 without KATALO_API_KEY, one missing variable per run."""
+    with SlackStandIn(token=BOT_TOKEN) as slack:
+        env = environment(slack, "https://app.katalo.ai", f"sqlite:///{tmp_path / 's.db'}")
+        env.pop("SLACK_SIGNING_SECRET")
+        result = katalo_bot("serve", env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "katalo-bot: SLACK_SIGNING_SECRET and KATALO_API_KEY are not set (expected SLACK_SIGNING_SECRET:"
+        " the app's signing secret (Basic Information → App Credentials); KATALO_API_KEY: a Katalo API"
+        " key like kat_live_<publicKeyId>.<secret>)"
+    ]
+
+
+def _not_slack(start_sandbox: Any) -> str:
+    return start_sandbox().url + "/api/"  # an HTTP server, but not Slack
+
+
+@pytest.mark.parametrize("command", ["serve", "socket"])
+@pytest.mark.parametrize(
+    ("slack_api_url", "expected"),
+    [
+        (lambda _: f"http://127.0.0.1:{free_port()}/api/", "cannot be reached (Connection refused)"),
+        (lambda _: "http://katalo-bot-test.invalid/api/", "cannot be reached ("),
+        (_not_slack, "did not answer like Slack's Web API"),
+        (lambda _: "slack.com/api/", "is malformed: expected an http(s) URL ending in /api/"),
+    ],
+    ids=["refused", "unknown-host", "not-slack", "malformed"],
+)
+def test_a_wrong_slack_api_url_stops_start_up_with_one_line(
+    tmp_path, start_sandbox, command, slack_api_url, expected
+):
+    """Before: a 95-line urllib traceback (or Slack's client's own error text as a token problem)."""
+    url = slack_api_url(start_sandbox)
+    with SlackStandIn(token=BOT_TOKEN) as slack:
+        env = environment(
+            slack, "http://127.0.0.1:9", f"sqlite:///{tmp_path / 's.db'}", SLACK_APP_TOKEN="xapp-1-A-1-x"
+        )
+    env["SLACK_API_URL"] = url
+    result = katalo_bot(command, env)
+    assert result.returncode == 2, result.stderr[-2000:]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("katalo-bot: SLACK_API_URL ")
+    assert expected in line
