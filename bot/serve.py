@@ -17,8 +17,9 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError
 
-from bot.app import build_deps, create_app, slack_client
+from bot.app import create_app
 from bot.config import ConfigError, Settings
+from bot.wiring.root import build_deps, slack_client
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks._kit import Message, context, message, section
+from bot.config import Allowlist
 from bot.digest.store import DigestStore
 from bot.formatting import clock_time, percent, progress_bar, units
 from bot.katalo.client import KataloClient
@@ -34,13 +35,13 @@ class AlertChecker:
         slack: WebClient,
         *,
         thresholds: Sequence[int] = (80, 100),
-        allowed_channels: frozenset[str] = frozenset(),
+        allowlist: Allowlist = Allowlist(),
         tz: tzinfo = UTC,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store, self._client, self._slack = store, client, slack
         self._thresholds = sorted(thresholds)
-        self._allowed = allowed_channels
+        self._allowlist = allowlist
         self._tz, self._now = tz, now
 
     def check(self) -> list[tuple[str, str]]:
@@ -55,7 +56,7 @@ class AlertChecker:
         posted = []
         for subscription in self._store.active_subscriptions():
             channel = subscription.channel_id
-            if self._allowed and channel not in self._allowed:
+            if not self._allowlist.allows_channel(channel):
                 continue  # billing data goes only where ALLOWED_CHANNEL_IDS allows
             won = [
                 (kind, text)

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks._kit import Message
 from bot.blocks.digest import build_digest
+from bot.config import Allowlist
 from bot.digest.compose import compose_digest
 from bot.digest.schedule import due_today
 from bot.digest.store import Claim, DigestStore
@@ -63,11 +64,11 @@ class DigestPoster:
         mirror: LedgerMirror,
         slack: WebClient,
         *,
-        allowed_channels: frozenset[str] = frozenset(),
+        allowlist: Allowlist = Allowlist(),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
-        self.allowed_channels = allowed_channels  # ALLOWED_CHANNEL_IDS: empty means every channel
+        self.allowlist = allowlist
         self._client = client
         self._mirror = mirror
         self._slack = slack
@@ -78,7 +79,7 @@ class DigestPoster:
         now = self._now()
         outcomes = []
         for subscription in self.store.active_subscriptions():
-            if self.allowed_channels and subscription.channel_id not in self.allowed_channels:
+            if not self.allowlist.allows_channel(subscription.channel_id):
                 continue  # billing data goes only where ALLOWED_CHANNEL_IDS allows
             due = due_today(now, subscription.local_time, subscription.zone)
             if due is None or self.store.state_of(subscription.channel_id, due.local_date) == "posted":
@@ -100,7 +101,7 @@ class DigestPoster:
     def post(
         self, channel_id: str, zone: tzinfo, local_date: date, *, late: bool = False, force: bool = False
     ) -> Outcome:
-        if self.allowed_channels and channel_id not in self.allowed_channels:
+        if not self.allowlist.allows_channel(channel_id):
             return Outcome(channel_id, local_date, "failed", "the channel is not in ALLOWED_CHANNEL_IDS")
         if force:
             self.store.release(channel_id, local_date)

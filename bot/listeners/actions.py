@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.blocks._kit import Message, message
 from bot.blocks.replies import build_refusal
-from bot.listeners.deps import Deps
 from bot.listeners.guard import apologise_on_error
+from bot.wiring.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _privately(respond: Respond) -> Callable[[Message], Any]:
 def _allowed(deps: Deps, body: dict[str, Any]) -> bool:
     # The clicker is checked, not whoever the message was first shown to: a button payload can be
     # replayed by another user.
-    return deps.allowed(body.get("user", {}).get("id"), _channel(body))
+    return deps.settings.allowlist.allows(body.get("user", {}).get("id"), _channel(body))
 
 
 def _channel(body: dict[str, Any]) -> str | None:

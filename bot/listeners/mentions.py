@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.blocks.replies import build_refusal
-from bot.listeners.deps import Deps
 from bot.listeners.guard import apologise_on_error
 from bot.parsing import parse_mention
+from bot.wiring.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], clie
         log.info("ignoring a re-delivery of event %s", event_id)
         return
     channel, thread_ts = event["channel"], event.get("thread_ts") or event["ts"]
-    if deps.allowed(event.get("user"), channel):
+    if deps.settings.allowlist.allows(event.get("user"), channel):
         message = deps.answers.answer(parse_mention(event.get("text") or ""))
     else:
         message = build_refusal()

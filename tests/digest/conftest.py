@@ -11,7 +11,6 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.app import slack_client
 from bot.config import load_settings
 from bot.digest.deliver import DigestPoster
 from bot.digest.store import DigestStore
@@ -23,6 +22,7 @@ from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.slack import SlackStandIn
+from bot.wiring.root import slack_client
 from tests.conftest import NOW
 from tests.fakes import FakeClock
 from tests.ledger.helpers import TEST_RETRY
