@@ -20,9 +20,9 @@ from bot.blocks._kit import (
     message,
     section,
 )
+from bot.figures import Freshness
 from bot.formatting import clock_time, plural, usd
 from bot.katalo.models import BillingEvent
-from bot.ledger.mirror import Freshness
 
 JOB_EVENTS_PER_PAGE = 20  # 20 event blocks + 6 others stays well under Slack's 50
 LATEST_PER_PAGE = 15

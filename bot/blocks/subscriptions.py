@@ -6,7 +6,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.blocks._kit import Message, context, escape, message, section
-from bot.digest.store import PostedDigest, Subscription
+from bot.figures import PostedDigest, Subscription
 
 
 def _when(at: time, zone: ZoneInfo) -> str:

@@ -20,19 +20,10 @@ from sqlalchemy import Engine, and_, delete, or_, select, update
 
 from bot.db.claims import dialect_insert, insert_if_absent
 from bot.db.schema import alert_claims, digest_claims, digest_subscriptions
+from bot.figures import PostedDigest, Subscription
 
 STALE_POSTING = timedelta(minutes=5)  # longer than a post with Slack's 429 retries can take
 RETRY_FAILED_AFTER = timedelta(minutes=30)
-
-
-@dataclass(frozen=True)
-class Subscription:
-    channel_id: str
-    local_time: time
-    zone: ZoneInfo
-    enabled: bool
-    failing_since: datetime | None
-    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -41,14 +32,6 @@ class Claim:
     local_date: date
     claim_id: str
     kind: Literal["new", "take_over", "retry"]  # take_over: the message may already be in Slack
-
-
-@dataclass(frozen=True)
-class PostedDigest:
-    local_date: date
-    message_ts: str | None
-    posted_at: datetime | None
-    late: bool
 
 
 class DigestStore:

@@ -16,10 +16,10 @@ from bot.blocks.events import JOB_EVENTS_PER_PAGE, build_job_events, build_lates
 from bot.blocks.limits import SlackLimitError, check_message, displayed_texts
 from bot.blocks.replies import build_bad_job_id, build_error, build_help, build_refusal
 from bot.blocks.usage import build_usage
+from bot.figures import Freshness
 from bot.katalo.cache import Fetched
 from bot.katalo.errors import KataloRateLimited, KataloUnauthorized, KataloUnavailable
 from bot.katalo.models import BillingEvent, UsageSummary
-from bot.ledger.mirror import Freshness
 from tests.conftest import read_fixture
 
 NOW = datetime(2026, 11, 24, 14, 2, tzinfo=UTC)
