@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from bot.parsing import parse_hh_mm, zone_named
 
 DEFAULT_DATABASE_URL = "sqlite:///katalo-bot.db"
 
@@ -160,20 +162,20 @@ class Settings(BaseModel):
     @classmethod
     def _hh_mm(cls, value: Any) -> Any:
         if isinstance(value, str):
-            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
-            if not match:
+            at = parse_hh_mm(value)
+            if at is None:
                 raise ValueError("not HH:MM")
-            return time(int(match[1]), int(match[2]))
+            return at
         return value
 
     @field_validator("digest_timezone", mode="before")
     @classmethod
     def _zone(cls, value: Any) -> Any:
         if isinstance(value, str):
-            try:
-                return ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder, e.g. America
-                raise ValueError("unknown zone") from exc
+            zone = zone_named(value)
+            if zone is None:
+                raise ValueError("unknown zone")
+            return zone
         return value
 
     @field_validator("allowed_user_ids", mode="before")

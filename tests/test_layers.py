@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Lowest first. A module may import from its own layer and the ones before it, never after. A name
 # stands for that module and everything under it; the longest name that matches a module decides.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("pure helpers, no I/O", ("bot", "bot.config", "bot.logs", "bot.formatting", "bot.ids", "bot.parsing",
-                              "bot.periods")),
+    ("pure helpers, no I/O", ("bot", "bot.config", "bot.logs", "bot.formatting", "bot.slack_ids",
+                              "bot.parsing", "bot.periods")),
     ("database", ("bot.db",)),
     ("Katalo client and models", ("bot.katalo",)),
     ("plain data for the builders", ("bot.figures",)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks._kit import Message, code, context, escape, message, section, truncate
 from bot.katalo.errors import KataloError, KataloUnauthorized
 
@@ -15,9 +15,9 @@ def build_help(unrecognised: str | None = None) -> Message:
         intro = f"I did not understand {code(truncate(unrecognised, 80))}. "
     lines = [
         f"{intro}I answer questions about this organization's Katalo usage and billing:",
-        f"• `{ids.COMMAND} usage`: where the plan stands (used, remaining, overage, jobs)",
-        f"• `{ids.COMMAND} events {EXAMPLE_JOB}`: every ledger event of a job, and what it cost",
-        f"• `{ids.COMMAND} events`: the latest ledger events",
+        f"• `{slack_ids.COMMAND} usage`: where the plan stands (used, remaining, overage, jobs)",
+        f"• `{slack_ids.COMMAND} events {EXAMPLE_JOB}`: every ledger event of a job, and what it cost",
+        f"• `{slack_ids.COMMAND} events`: the latest ledger events",
         "• In a channel or thread: `@Katalo how much have we used?` or `@Katalo what did job_… cost?`",
     ]
     return message(

@@ -6,7 +6,7 @@ import math
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks._kit import (
     Block,
     Message,
@@ -42,9 +42,9 @@ def build_usage(
     if shared_by is None:
         blocks.append(
             actions(
-                ids.ACTIONS_BLOCK,
-                button("Refresh", ids.REFRESH_USAGE, USAGE_VALUE, style="primary"),
-                button("Share to channel", ids.SHARE_TO_CHANNEL, USAGE_VALUE),
+                slack_ids.ACTIONS_BLOCK,
+                button("Refresh", slack_ids.REFRESH_USAGE, USAGE_VALUE, style="primary"),
+                button("Share to channel", slack_ids.SHARE_TO_CHANNEL, USAGE_VALUE),
             )
         )
     return message(_fallback(summary), blocks)

@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks._kit import Message, message
 from bot.blocks.replies import build_refusal
 from bot.listeners.guard import apologise_on_error
@@ -37,9 +37,14 @@ def register(app: App, deps: Deps) -> None:
         with apologise_on_error("sharing to a channel", _privately(respond)):
             handle_share(deps, body, respond, client)
 
-    for action_id in (ids.REFRESH_USAGE, ids.EVENTS_OLDER, ids.EVENTS_NEWER, ids.JOB_EVENTS_PAGE):
+    for action_id in (
+        slack_ids.REFRESH_USAGE,
+        slack_ids.EVENTS_OLDER,
+        slack_ids.EVENTS_NEWER,
+        slack_ids.JOB_EVENTS_PAGE,
+    ):
         app.action(action_id)(ack=ack_button, lazy=[replace])
-    app.action(ids.SHARE_TO_CHANNEL)(ack=ack_button, lazy=[share])
+    app.action(slack_ids.SHARE_TO_CHANNEL)(ack=ack_button, lazy=[share])
 
 
 def handle_replace(deps: Deps, body: dict[str, Any], respond: Respond) -> None:

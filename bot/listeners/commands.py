@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks.replies import build_refusal
 from bot.listeners.guard import apologise_on_error
 from bot.parsing import DigestIntent, parse_command
@@ -21,7 +21,7 @@ def register(app: App, deps: Deps) -> None:
         with apologise_on_error("answering /katalo", lambda m: respond(response_type="ephemeral", **m)):
             handle_command(deps, body, respond)
 
-    app.command(ids.COMMAND)(ack=ack_command, lazy=[answer_command])
+    app.command(slack_ids.COMMAND)(ack=ack_command, lazy=[answer_command])
 
 
 def handle_ack(deps: Deps, ack: Ack, body: dict[str, Any]) -> None:

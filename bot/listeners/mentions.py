@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks.replies import build_refusal
 from bot.listeners.guard import apologise_on_error
 from bot.parsing import parse_mention
@@ -26,7 +26,7 @@ def register(app: App, deps: Deps) -> None:
         with apologise_on_error("answering a mention", lambda m: client.chat_postMessage(**thread, **m)):
             handle_mention(deps, body, event, client)
 
-    app.event(ids.MENTION_EVENT)(ack=ack_mention, lazy=[answer_mention])
+    app.event(slack_ids.MENTION_EVENT)(ack=ack_mention, lazy=[answer_mention])
 
 
 def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
