@@ -41,7 +41,7 @@ def wsgi_app(app: App) -> WSGIApp:
     return application
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped: its base class is Any
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self._settings = settings
         self._options = options

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
@@ -111,7 +112,7 @@ def _jobs_blocks(jobs: Jobs) -> list[Block]:
     return [fields_section(fields)] if fields else []
 
 
-def _rate_limits_line(limits: dict[str, object]) -> str:
+def _rate_limits_line(limits: Mapping[str, object]) -> str:
     shown = ", ".join(
         f"{escape(str(key)).replace('_', ' ')}: {escape(str(value))}" for key, value in limits.items()
     )

@@ -79,7 +79,7 @@ class DigestCommands:
         posted_today = last is not None and last.local_date == today
         upcoming = next_due(self.now(), subscription.local_time, subscription.zone, posted_today=posted_today)
         return build_status(
-            subscription, last, self._permalink(channel_id, last and last.message_ts), upcoming
+            subscription, last, self._permalink(channel_id, last.message_ts if last else None), upcoming
         )
 
     def _permalink(self, channel_id: str, ts: str | None) -> str | None:

@@ -163,7 +163,8 @@ class DigestPoster:
                 error.response.get("error"),
             )
             return None
-        for message in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for message in messages:
             if _is_digest_of(message, local_date):
                 return str(message["ts"])
         return None

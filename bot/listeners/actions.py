@@ -84,8 +84,10 @@ def _allowed(deps: Deps, body: dict[str, Any]) -> bool:
     return deps.settings.allowlist.allows(body.get("user", {}).get("id"), _channel(body))
 
 
-def _channel(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+def _channel(body: dict[str, Any]) -> str:
+    """The channel the button was pressed in; "" when the payload names none (Slack: channel_not_found)."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return str(channel or "")
 
 
 def _value(body: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,10 @@ def register(app: App, deps: Deps) -> None:
         ack()  # the Events API wants its 200 within 3 seconds; the answer follows
 
     def answer_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        thread = {"channel": event.get("channel"), "thread_ts": event.get("thread_ts") or event.get("ts")}
+        thread: dict[str, Any] = {
+            "channel": event.get("channel"),
+            "thread_ts": event.get("thread_ts") or event.get("ts"),
+        }
         with apologise_on_error("answering a mention", lambda m: client.chat_postMessage(**thread, **m)):
             handle_mention(deps, body, event, client)
 

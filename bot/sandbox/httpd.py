@@ -58,7 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors http.server raises itself (bad request line, unknown method) as Katalo envelopes."""
         status = 405 if code == 501 else code  # 501 is http.server's word for an unknown method
-        error = {"code": "bad_request", "message": message or "request not understood"}
+        error: dict[str, object] = {"code": "bad_request", "message": message or "request not understood"}
         error |= {"retryable": False, "retry_after": None}
         self.close_connection = True
         Httpd.send_json(self, status, json.dumps({"error": error}).encode(), None)
@@ -173,8 +173,8 @@ class HttpdLifecycle:
     @property
     def url(self) -> str:
         """`http://127.0.0.1:<port>`, the server's root: the base URL to give a client."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
+        host, port = self._httpd.server_name, self._httpd.server_port  # as server_bind recorded them
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> Self:
         """Serve from a daemon thread; returns self."""

@@ -271,6 +271,7 @@ class SlackStandIn(HttpdLifecycle):
         """A Web API call: record it, act out a fault, check the token, then run the method."""
         arrived = time.monotonic()
         headers = header_dict(request)
+        body_error: str | None
         try:
             params = parse_params(request.body, headers.get("Content-Type"), urlsplit(request.path).query)
         except BodyError as error:

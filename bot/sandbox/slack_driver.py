@@ -44,7 +44,7 @@ class SlackDriver:
     ) -> dict[str, str]:
         """Slack's headers for `body`: content type, timestamp and a signature made with `secret`."""
         stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
+        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body) or ""
         return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
