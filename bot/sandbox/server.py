@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SUMMARY_PATH = "/api/v1/usage/summary"
 EVENTS_PATH = "/api/v1/billing/events"
 SummaryVariant = Literal["www", "docs"]
+_MAX_BODY = (1 << 20) - 1  # Katalo's GETs carry no body; a larger one is left unread, the connection closed
 _REQUEST_LOG_SIZE = 100_000  # enough for any test; bounded so a long demo cannot grow without end
 
 
@@ -74,7 +75,14 @@ class SandboxServer(HttpdLifecycle):
         self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=_REQUEST_LOG_SIZE)
         self._counts: Counter[str] = Counter()
         # Bound now (as http.server does) so `url` is known before serving starts.
-        super().__init__(Httpd((host, port), self._handle))
+        httpd = Httpd(
+            (host, port),
+            self._handle,
+            answer_error=_answer_error,
+            software="katalo-sandbox",
+            max_body=_MAX_BODY,
+        )
+        super().__init__(httpd)
 
     # --- test controls ---------------------------------------------------------------------------
 
@@ -191,3 +199,11 @@ class SandboxServer(HttpdLifecycle):
             raise ApiError(401, "malformed Authorization header: expected Bearer <key>")
         if not hmac.compare_digest(token.strip().encode(), self._api_key):
             raise ApiError(401, "API key is missing, malformed or revoked")
+
+
+def _answer_error(request: BaseHTTPRequestHandler, code: int, message: str | None) -> None:
+    """What http.server refuses by itself (a bad request line, an unknown method), as Katalo's envelope."""
+    status = 405 if code == 501 else code  # 501 is http.server's word for an unknown method
+    error: dict[str, object] = {"code": "bad_request", "message": message or "request not understood"}
+    error |= {"retryable": False, "retry_after": None}
+    Httpd.send_json(request, status, json.dumps({"error": error}).encode(), None)

@@ -29,12 +29,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.sandbox.faults import FaultQueue, check_times
-from bot.sandbox.httpd import HttpdLifecycle
+from bot.sandbox.httpd import Httpd, HttpdLifecycle, Request
 from bot.sandbox.slack_blocks import blocks_error
 from bot.sandbox.slack_http import (
+    MAX_BODY,
     BodyError,
-    SlackHttpd,
-    SlackRequest,
+    answer_error,
     header_dict,
     json_body,
     parse_params,
@@ -134,7 +134,14 @@ class SlackStandIn(HttpdLifecycle):
             "conversations.history": self._history,
         }
         # Bound now (as http.server does) so the URLs are known before serving starts.
-        super().__init__(SlackHttpd((host, port), self._handle))
+        httpd = Httpd(
+            (host, port),
+            self._handle,
+            answer_error=answer_error,
+            software="katalo-slack-standin",
+            max_body=MAX_BODY,
+        )
+        super().__init__(httpd)
 
     # --- URLs ------------------------------------------------------------------------------------
 
@@ -252,9 +259,13 @@ class SlackStandIn(HttpdLifecycle):
 
     # --- requests --------------------------------------------------------------------------------
 
-    def _handle(self, request: SlackRequest) -> None:
+    def _handle(self, request: Request) -> None:
         """Route one request; a stand-in bug still answers (500) and shows up in the log."""
         path = urlsplit(request.path).path
+        if request.body_unread:
+            # Chunked or oversized: neither slack_sdk client sends them, and the body was not read.
+            send(request, 413, json_body({"ok": False, "error": "request_too_large"}))
+            return
         try:
             if path.startswith(_API_PREFIX):
                 self._handle_api(request, path.removeprefix(_API_PREFIX))
@@ -267,7 +278,7 @@ class SlackStandIn(HttpdLifecycle):
             request.close_connection = True
             send(request, 500, json_body({"ok": False, "error": "internal_error"}))
 
-    def _handle_api(self, request: SlackRequest, method: str) -> None:
+    def _handle_api(self, request: Request, method: str) -> None:
         """A Web API call: record it, act out a fault, check the token, then run the method."""
         arrived = time.monotonic()
         headers = header_dict(request)
@@ -307,7 +318,7 @@ class SlackStandIn(HttpdLifecycle):
         return handler(params)
 
     @staticmethod
-    def _send_fault(request: SlackRequest, fault: _Fault) -> None:
+    def _send_fault(request: Request, fault: _Fault) -> None:
         if fault.status == 429:
             retry_after = 1.0 if fault.retry_after is None else fault.retry_after
             body = {"ok": False, "error": fault.error or "ratelimited"}
@@ -327,7 +338,7 @@ class SlackStandIn(HttpdLifecycle):
         if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), self._token):
             raise SlackError("invalid_auth")
 
-    def _handle_response_url(self, request: SlackRequest, url_id: str) -> None:
+    def _handle_response_url(self, request: Request, url_id: str) -> None:
         """A post to a response URL: 200 `ok` and recorded, or 404/400 with Slack's plain-text reason."""
         if request.command != "POST":
             send(request, 405, text_body("method_not_allowed"))
