@@ -1,8 +1,9 @@
 """A local stand-in for Slack's Web API and `response_url` over real HTTP, for end-to-end tests and the demo.
 
-Owns what the bot sees of Slack offline: `POST /api/<method>` for the handful of methods the bot and
-Bolt call (answered as Slack answers, `{"ok": false, "error": ...}` with HTTP 200 for API errors),
-bearer-token auth, channels that do not exist or that the bot has not joined, response URLs with
+Owns what the bot sees of Slack offline: `POST /api/<method>` for the methods the bot and Bolt call,
+auth.test, chat.postMessage, chat.getPermalink and conversations.history (any other answers
+unknown_method), answered as Slack answers (`{"ok": false, "error": ...}` with HTTP 200 for API
+errors), bearer-token auth, channels that do not exist or that the bot has not joined, response URLs with
 Slack's five-post and expiry rules, injected faults (429 with Retry-After, 5xx, API errors, delays),
 and a record of every call and post with helpers to wait for them, since answers come from threads.
 slack_sdk uses urllib, so only a real HTTP server can stand in for Slack:
@@ -127,10 +128,7 @@ class SlackStandIn(HttpdLifecycle):
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": lambda _params: dict(AUTH_TEST),
             "chat.postMessage": self._post_message,
-            "chat.postEphemeral": self._post_ephemeral,
-            "chat.update": self._update,
             "chat.getPermalink": self._permalink,
-            "conversations.info": self._conversation_info,
             "conversations.history": self._history,
         }
         # Bound now (as http.server does) so the URLs are known before serving starts.
@@ -380,20 +378,6 @@ class SlackStandIn(HttpdLifecycle):
             self._changed.notify_all()
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
-    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        self._channel(params, posting=True)
-        if not params.get("user"):
-            raise SlackError("user_not_in_channel")
-        _check_content(params)
-        return {"ok": True, "message_ts": self._next_ts()}
-
-    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(params, posting=False)
-        if not params.get("ts"):
-            raise SlackError("message_not_found")
-        _check_content(params)
-        return {"ok": True, "channel": channel, "ts": params["ts"], "text": params.get("text", "")}
-
     def _permalink(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params, posting=False)
         ts = str(params.get("message_ts") or "")
@@ -403,13 +387,6 @@ class SlackStandIn(HttpdLifecycle):
             "ok": True,
             "channel": channel,
             "permalink": f"{TEAM_URL}archives/{channel}/p{ts.replace('.', '')}",
-        }
-
-    def _conversation_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(params, posting=False)
-        return {
-            "ok": True,
-            "channel": {"id": channel, "name": "general", "is_member": _has(self.member_of, channel)},
         }
 
     def _history(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -68,9 +68,8 @@ def test_post_message_answers_like_slack_and_is_recorded(slack: SlackStandIn, cl
 
 
 def test_ts_are_unique_and_increasing(client: WebClient) -> None:
-    """Every posted message gets a later ts than the one before, ephemeral ones included."""
-    ts = [client.chat_postMessage(channel="C1", text=str(n))["ts"] for n in range(3)]
-    ts.append(client.chat_postEphemeral(channel="C1", user="U1", text="psst")["message_ts"])
+    """Every posted message gets a later ts than the one before, in any channel."""
+    ts = [client.chat_postMessage(channel=f"C{n % 2}", text=str(n))["ts"] for n in range(4)]
     assert len(set(ts)) == 4 and ts == sorted(ts, key=float)
 
 
@@ -89,18 +88,16 @@ def test_messages_filter_by_channel(slack: SlackStandIn, client: WebClient) -> N
     assert [m["text"] for m in slack.messages("C2")] == ["two"]
 
 
-def test_other_chat_methods_answer_like_slack(client: WebClient) -> None:
-    """chat.postEphemeral, chat.update, chat.getPermalink and conversations.info answer Slack's shapes."""
-    assert client.chat_postEphemeral(channel="C1", user="U1", text="x")["message_ts"]
-    updated = client.chat_update(channel="C1", ts="1764000000.000100", text="new")
-    assert (updated["channel"], updated["ts"], updated["text"]) == ("C1", "1764000000.000100", "new")
+def test_permalink_answers_like_slack(client: WebClient) -> None:
+    """chat.getPermalink answers the message's link in Slack's shape."""
     permalink = client.chat_getPermalink(channel="C1", message_ts="1764000000.000100")["permalink"]
     assert permalink == "https://katalo-test.slack.com/archives/C1/p1764000000000100"
-    assert client.conversations_info(channel="C1")["channel"] == {
-        "id": "C1",
-        "name": "general",
-        "is_member": True,
-    }
+
+
+def test_methods_the_bot_never_calls_are_unknown(client: WebClient) -> None:
+    """Only the methods the bot calls are stood in for: any other answers unknown_method, as Slack would."""
+    error = api_error(lambda: client.chat_update(channel="C1", ts="1764000000.000100", text="new"))
+    assert error.response["error"] == "unknown_method"
 
 
 def test_wrong_token_is_invalid_auth(slack: SlackStandIn) -> None:
@@ -128,7 +125,7 @@ def test_channel_not_joined_is_not_in_channel(slack: SlackStandIn, client: WebCl
     slack.member_of = {"C1"}
     error = api_error(lambda: client.chat_postMessage(channel="C2", text="x"))
     assert error.response["error"] == "not_in_channel"
-    assert client.conversations_info(channel="C2")["channel"]["is_member"] is False
+    assert client.chat_postMessage(channel="C1", text="x")["ok"] is True
 
 
 def test_message_without_content_is_no_text(client: WebClient) -> None:
@@ -179,12 +176,12 @@ def test_500_raises_server_error(slack: SlackStandIn, client: WebClient) -> None
 
 def test_injected_error_repeats_until_cleared(slack: SlackStandIn, client: WebClient) -> None:
     """error= answers HTTP 200 not-ok; times=None repeats it until clear_faults()."""
-    slack.inject("chat.update", error="cant_update_message", times=None)
+    slack.inject("chat.getPermalink", error="message_not_found", times=None)
     for _ in range(2):
-        error = api_error(lambda: client.chat_update(channel="C1", ts="1.0", text="x"))
-        assert (error.response.status_code, error.response["error"]) == (200, "cant_update_message")
+        error = api_error(lambda: client.chat_getPermalink(channel="C1", message_ts="1.0"))
+        assert (error.response.status_code, error.response["error"]) == (200, "message_not_found")
     slack.clear_faults()
-    assert client.chat_update(channel="C1", ts="1.0", text="x")["ok"] is True
+    assert client.chat_getPermalink(channel="C1", message_ts="1.0")["ok"] is True
 
 
 def test_injected_delay_slows_the_answer(slack: SlackStandIn, client: WebClient) -> None:
@@ -250,12 +247,12 @@ def test_wait_for_calls_returns_when_a_thread_posts(slack: SlackStandIn, client:
 
 def test_wait_for_calls_timeout_lists_what_arrived(slack: SlackStandIn, client: WebClient) -> None:
     """On timeout, wait_for_calls raises AssertionError naming the expected call and those that came."""
-    client.chat_postEphemeral(channel="C1", user="U1", text="only this")
+    client.chat_getPermalink(channel="C1", message_ts="1.0")
     with pytest.raises(
         AssertionError, match=r"expected 1 chat\.postMessage call\(s\) within 0\.1 s, got 0"
     ) as e:
         slack.wait_for_calls("chat.postMessage", timeout=0.1)
-    assert "chat.postEphemeral(channel='C1', text='only this')" in str(e.value)
+    assert "chat.getPermalink(channel='C1')" in str(e.value)
 
 
 def test_wait_for_posts_returns_when_a_thread_posts(slack: SlackStandIn) -> None:
