@@ -63,7 +63,6 @@ from typing import Any
 
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.server import SUMMARY_PATH, SandboxServer
-from bot.sandbox.slack import SlackStandIn
 from bot.services.answers import MIRROR_MAX_AGE
 from tests.benchmarks.harness import (
     BOT_TOKEN,
@@ -84,6 +83,7 @@ from tests.benchmarks.harness import (
     start_bot,
 )
 from tests.benchmarks.ledger import timed_sync
+from tests.stand_ins.slack import SlackDouble
 
 
 @dataclass(frozen=True)
@@ -159,8 +159,8 @@ def sqlite_url(path: Path) -> str:
 
 
 @contextmanager
-def fakes(events: int = SMALL_LEDGER) -> Iterator[tuple[SandboxServer, SlackStandIn]]:
-    with SandboxServer(SandboxLedger(events=events)) as katalo, SlackStandIn(token=BOT_TOKEN) as slack:
+def fakes(events: int = SMALL_LEDGER) -> Iterator[tuple[SandboxServer, SlackDouble]]:
+    with SandboxServer(SandboxLedger(events=events)) as katalo, SlackDouble(token=BOT_TOKEN) as slack:
         yield katalo, slack
 
 
@@ -173,7 +173,7 @@ def running(start: Callable[..., Server], *args: Any) -> Iterator[Server]:
         server.stop()
 
 
-def answered(slack: SlackStandIn, count: int, timeout: float) -> int:
+def answered(slack: SlackDouble, count: int, timeout: float) -> int:
     """How many answers were posted, waiting up to `timeout` for `count` of them."""
     try:
         return len(slack.wait_for_posts(None, count, timeout=timeout))
@@ -339,7 +339,7 @@ def measure_usage_server(plan: Plan, workdir: Path, record: Record) -> tuple[dic
     }
 
 
-def throughput(plan: Plan, slack: SlackStandIn, server: Server, commander: Commander) -> dict[str, Any]:
+def throughput(plan: Plan, slack: SlackDouble, server: Server, commander: Commander) -> dict[str, Any]:
     """One throughput run: signed requests prepared first, then sent from light keep-alive clients."""
     slack.reset()
     prepared = [commander.request("usage") for _ in range(plan.requests)]

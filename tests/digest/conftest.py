@@ -21,11 +21,11 @@ from bot.ledger.mirror import LedgerMirror
 from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.server import SandboxServer
-from bot.sandbox.slack import SlackStandIn
 from bot.wiring.root import slack_client
 from tests.conftest import NOW
 from tests.fakes import FakeClock
 from tests.ledger.helpers import TEST_RETRY
+from tests.stand_ins.slack import SlackDouble
 
 TOKEN = "xoxb-digest-test"
 CHANNEL = "C0DIGEST"
@@ -37,7 +37,7 @@ BEFORE_NINE_BERLIN = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # 08:30 in Berli
 class Rig:
     engine: Engine
     katalo: SandboxServer
-    slack: SlackStandIn
+    slack: SlackDouble
     clock: FakeClock
     store: DigestStore
     poster: DigestPoster
@@ -50,7 +50,7 @@ class Rig:
 
 
 def make_poster(
-    engine: Engine, katalo: SandboxServer, slack: SlackStandIn, clock: FakeClock
+    engine: Engine, katalo: SandboxServer, slack: SlackDouble, clock: FakeClock
 ) -> tuple[DigestPoster, KataloClient, LedgerMirror]:
     client = KataloClient(
         katalo.url,
@@ -69,7 +69,7 @@ def make_poster(
 @pytest.fixture
 def rig(engine, start_sandbox) -> Iterator[Rig]:
     katalo = start_sandbox(SandboxLedger(seed=3, events=2000, now=NOW))
-    with SlackStandIn(token=TOKEN) as slack:
+    with SlackDouble(token=TOKEN) as slack:
         clock = FakeClock(start=BEFORE_NINE_BERLIN)
         poster, client, mirror = make_poster(engine, katalo, slack, clock)
         poster.store.subscribe(CHANNEL, time(9), BERLIN, by="U0ALICE", now=clock.now())

@@ -14,9 +14,9 @@ import pytest
 
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.local_bot import LocalBot, local_settings
-from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver, buttons
 from tests.conftest import NOW
+from tests.stand_ins.slack import SlackDouble
 
 __all__ = ["BOT_TOKEN", "SIGNING_SECRET", "Bot", "buttons"]
 
@@ -44,7 +44,7 @@ def make_bot(tmp_path, start_sandbox) -> Iterator[Callable[..., Bot]]:
 
     def make(env: dict[str, str] | None = None, **sandbox_options: Any) -> Bot:
         katalo = start_sandbox(SandboxLedger(seed=7, events=237, now=NOW), **sandbox_options)
-        slack = SlackStandIn(token=BOT_TOKEN).start()
+        slack = SlackDouble(token=BOT_TOKEN).start()
         settings = local_settings(
             token=BOT_TOKEN,
             secret=SIGNING_SECRET,

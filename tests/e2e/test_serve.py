@@ -13,9 +13,9 @@ from contextlib import contextmanager
 
 import httpx
 
-from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver
 from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.stand_ins.slack import SlackDouble
 
 
 def katalo_bot(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -36,7 +36,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def environment(slack: SlackStandIn, katalo_url: str, database: str, **extra: str) -> dict[str, str]:
+def environment(slack: SlackDouble, katalo_url: str, database: str, **extra: str) -> dict[str, str]:
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KATALO_", "DATABASE_", "PORT"))
     }
@@ -82,7 +82,7 @@ def serving(env: dict[str, str]) -> Iterator[str]:
 def test_serve_answers_health_and_signed_commands(tmp_path, start_sandbox):
     """Under gunicorn: /healthz is up, a signed /katalo usage is acked and answered via response_url."""
     katalo = start_sandbox()
-    with SlackStandIn(token=BOT_TOKEN) as slack:
+    with SlackDouble(token=BOT_TOKEN) as slack:
         env = environment(slack, katalo.url, f"sqlite:///{tmp_path / 'serve.db'}")
         with serving(env) as url:
             bot = SlackDriver(bot_url=url, slack=slack, secret=SIGNING_SECRET)
@@ -95,7 +95,7 @@ def test_serve_answers_health_and_signed_commands(tmp_path, start_sandbox):
 
 def test_serve_without_signing_secret_stops_with_one_line(tmp_path):
     """Missing SLACK_SIGNING_SECRET: exit 2 and one line naming it."""
-    with SlackStandIn(token=BOT_TOKEN) as slack:
+    with SlackDouble(token=BOT_TOKEN) as slack:
         env = environment(slack, "http://127.0.0.1:9", f"sqlite:///{tmp_path / 's.db'}")
         env.pop("SLACK_SIGNING_SECRET")
         result = katalo_bot("serve", env)
@@ -108,7 +108,7 @@ def test_serve_without_signing_secret_stops_with_one_line(tmp_path):
 
 def test_serve_with_a_rejected_token_stops_with_one_line(tmp_path):
     """A token Slack rejects (auth.test) stops start-up with one line, and the token is not printed."""
-    with SlackStandIn(token="xoxb-some-other-token") as slack:
+    with SlackDouble(token="xoxb-some-other-token") as slack:
         env = environment(slack, "http://127.0.0.1:9", f"sqlite:///{tmp_path / 's.db'}")
         result = katalo_bot("serve", env)
     assert result.returncode == 2
@@ -119,7 +119,7 @@ def test_serve_with_a_rejected_token_stops_with_one_line(tmp_path):
 
 def test_socket_mode_with_a_rejected_app_token_stops_with_one_line(tmp_path):
     """`katalo-bot socket` whose app-level token Slack refuses: exit 2, one line, no token printed."""
-    with SlackStandIn(token=BOT_TOKEN) as slack:
+    with SlackDouble(token=BOT_TOKEN) as slack:
         env = environment(
             slack,
             "http://127.0.0.1:9",
