@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SUMMARY_PATH, SandboxServer
+from bot.sandbox.server import SUMMARY_PATH
 from bot.services.answers import MIRROR_MAX_AGE
 from tests.benchmarks.harness import (
     BOT_TOKEN,
@@ -83,6 +83,7 @@ from tests.benchmarks.harness import (
     start_bot,
 )
 from tests.benchmarks.ledger import timed_sync
+from tests.stand_ins.katalo import KataloDouble
 from tests.stand_ins.slack import SlackDouble
 
 
@@ -159,8 +160,8 @@ def sqlite_url(path: Path) -> str:
 
 
 @contextmanager
-def fakes(events: int = SMALL_LEDGER) -> Iterator[tuple[SandboxServer, SlackDouble]]:
-    with SandboxServer(SandboxLedger(events=events)) as katalo, SlackDouble(token=BOT_TOKEN) as slack:
+def fakes(events: int = SMALL_LEDGER) -> Iterator[tuple[KataloDouble, SlackDouble]]:
+    with KataloDouble(SandboxLedger(events=events)) as katalo, SlackDouble(token=BOT_TOKEN) as slack:
         yield katalo, slack
 
 

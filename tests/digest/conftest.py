@@ -20,11 +20,11 @@ from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
 from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SandboxServer
 from bot.wiring.root import slack_client
 from tests.conftest import NOW
 from tests.fakes import FakeClock
 from tests.ledger.helpers import TEST_RETRY
+from tests.stand_ins.katalo import KataloDouble
 from tests.stand_ins.slack import SlackDouble
 
 TOKEN = "xoxb-digest-test"
@@ -36,7 +36,7 @@ BEFORE_NINE_BERLIN = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # 08:30 in Berli
 @dataclass
 class Rig:
     engine: Engine
-    katalo: SandboxServer
+    katalo: KataloDouble
     slack: SlackDouble
     clock: FakeClock
     store: DigestStore
@@ -50,7 +50,7 @@ class Rig:
 
 
 def make_poster(
-    engine: Engine, katalo: SandboxServer, slack: SlackDouble, clock: FakeClock
+    engine: Engine, katalo: KataloDouble, slack: SlackDouble, clock: FakeClock
 ) -> tuple[DigestPoster, KataloClient, LedgerMirror]:
     client = KataloClient(
         katalo.url,

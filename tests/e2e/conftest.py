@@ -30,7 +30,7 @@ CHANNEL = "C0BILLING"
 class Bot(SlackDriver):
     """A running bot, the driver that talks to it as Slack does, and the fakes around it."""
 
-    katalo: Any = None  # SandboxServer
+    katalo: Any = None  # KataloDouble
 
     @property
     def url(self) -> str:

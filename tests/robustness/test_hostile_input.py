@@ -51,11 +51,11 @@ _UNESCAPED = re.compile(r"<[!@#]|<https?://")
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    from bot.sandbox.server import SandboxServer
+    from tests.stand_ins.katalo import KataloDouble
 
     tmp = tmp_path_factory.mktemp("hostile")
     with (
-        SandboxServer(SandboxLedger(seed=6, events=200, now=NOW)) as katalo,
+        KataloDouble(SandboxLedger(seed=6, events=200, now=NOW)) as katalo,
         SlackDouble(token=TOKEN) as slack,
     ):
         settings_ = local_settings(

@@ -11,7 +11,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.faults import FaultQueue, check_times
 from bot.sandbox.httpd import Request
 from bot.sandbox.slack import (
     _RESPONSE_PREFIX,
@@ -23,6 +22,7 @@ from bot.sandbox.slack import (
     _url_id,
 )
 from bot.sandbox.slack_http import json_body, send
+from tests.stand_ins.faults import FaultQueue, check_times
 
 
 @dataclass
