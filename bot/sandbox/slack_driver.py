@@ -154,13 +154,3 @@ class SlackDriver:
             ],
         }
         return self.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM), response_url
-
-
-def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The buttons of a message, by their visible text."""
-    return {
-        e["text"]["text"]: e
-        for b in message.get("blocks", [])
-        if b["type"] == "actions"
-        for e in b["elements"]
-    }

@@ -14,9 +14,9 @@ import pytest
 
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.local_bot import LocalBot, local_settings
-from bot.sandbox.slack_driver import SlackDriver, buttons
+from bot.sandbox.slack_driver import SlackDriver
 from tests.conftest import NOW
-from tests.stand_ins.slack import SlackDouble
+from tests.stand_ins.slack import SlackDouble, buttons
 
 __all__ = ["BOT_TOKEN", "SIGNING_SECRET", "Bot", "buttons"]
 

@@ -11,9 +11,9 @@ import pytest
 from bot.logs import RedactSecrets
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.local_bot import LocalBot, local_settings
-from bot.sandbox.slack_driver import SlackDriver, buttons
+from bot.sandbox.slack_driver import SlackDriver
 from tests.conftest import NOW
-from tests.stand_ins.slack import SlackDouble
+from tests.stand_ins.slack import SlackDouble, buttons
 
 SECRETS = {
     "KATALO_API_KEY": "kat_live_pkSCAN.KATALOSECRETVALUE9",

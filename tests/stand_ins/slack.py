@@ -144,3 +144,13 @@ def _act_out(request: Request, fault: _Fault) -> bool:
 
 def _has(allowed: Collection[str] | None, channel: str) -> bool:
     return allowed is None or channel in allowed
+
+
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The buttons of a message, by their visible text."""
+    return {
+        e["text"]["text"]: e
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
