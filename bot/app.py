@@ -1,7 +1,7 @@
 """The Bolt app: `create_app(settings, deps)` registers the listeners and the one error handler.
 
-`build_deps(settings)` makes what the listeners need (database, Katalo client, mirror) and is what
-the entry points call. Nothing here runs at import time.
+What the listeners need comes from the composition root (bot/wiring/root.py). Nothing here runs at
+import time.
 """
 
 from __future__ import annotations
@@ -12,65 +12,15 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.blocks.replies import build_internal_error
 from bot.config import ConfigError, Settings
-from bot.db import open_database
-from bot.db.receipts import EventReceipts
-from bot.digest.commands import DigestCommands
-from bot.digest.deliver import DigestPoster
-from bot.digest.store import DigestStore
-from bot.katalo.client import KataloClient
-from bot.ledger.mirror import LedgerMirror
-from bot.listeners import Deps, register
-from bot.services.answers import Answers
+from bot.listeners import register
+from bot.wiring.deps import Deps
 
 log = logging.getLogger(__name__)
 
 ANSWER_THREADS = 32  # answers mostly wait (on Katalo, the mirror or Slack), and share single flights
-
-
-def build_deps(settings: Settings) -> Deps:
-    engine = open_database(settings.database_url)
-    client = KataloClient.from_settings(settings)
-    mirror = LedgerMirror(engine, client)
-    slack = slack_client(settings)
-    poster = DigestPoster(
-        DigestStore(engine), client, mirror, slack, allowed_channels=settings.allowed_channel_ids
-    )
-    digests = DigestCommands(poster, slack, settings.digest_time, settings.digest_timezone)
-    return Deps(
-        settings=settings,
-        answers=Answers(client=client, mirror=mirror, tz=settings.digest_timezone),
-        receipts=EventReceipts(engine),
-        slack=slack,
-        digests=digests,
-    )
-
-
-def slack_client(settings: Settings) -> WebClient:
-    """Slack's Web API at SLACK_API_URL; 429s wait Retry-After (twice at most), a 5xx is tried once more.
-
-    Without SLACK_BOT_TOKEN the client exists but cannot post: commands that talk to Slack require
-    the token first (`--dry-run` does not).
-    """
-    token = settings.slack_bot_token
-    return WebClient(
-        token=token.get_secret_value() if token else None,
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=1),
-        ],
-    )
 
 
 def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.sandbox import with_sandbox_key
 
 
 def _run_sandbox(settings: Settings, args: argparse.Namespace) -> int:
@@ -56,14 +57,18 @@ def _run_socket(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run_clock(settings: Settings, args: argparse.Namespace) -> int:
     from bot.digest.run import run_clock
+    from bot.wiring.root import build_deps
 
-    return run_clock(settings)
+    settings.require("SLACK_BOT_TOKEN")
+    return run_clock(build_deps(settings))
 
 
 def _run_digest(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.digest.run import run_digest
+    from bot.digest.run import digest_channel, run_digest
+    from bot.wiring.root import build_deps
 
-    return run_digest(settings, channel=args.channel, dry_run=args.dry_run, force=args.force)
+    channel = digest_channel(settings, args.channel, dry_run=args.dry_run)
+    return run_digest(build_deps(settings), channel, dry_run=args.dry_run, force=args.force)
 
 
 def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -77,20 +82,17 @@ def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
 def _run_sync(settings: Settings, args: argparse.Namespace) -> int:
     import time
 
-    from bot.db import open_database
-    from bot.katalo import KataloClient
-    from bot.ledger.mirror import LedgerMirror
     from bot.ledger.progress import SyncProgress, summary_line
+    from bot.wiring.root import build_deps
 
-    engine = open_database(settings.database_url)
-    with KataloClient.from_settings(settings) as client:
-        mirror = LedgerMirror(engine, client)
+    deps = build_deps(settings)
+    with deps.client:
         pace = settings.katalo_requests_per_minute
         print(f"Syncing the billing ledger at up to {pace} requests a minute (KATALO_REQUESTS_PER_MINUTE).")
         progress = SyncProgress(sys.stderr)
         deadline = None if args.max_seconds is None else time.monotonic() + args.max_seconds
         try:
-            report = mirror.run_sync(deadline=deadline, progress=progress)
+            report = deps.mirror.run_sync(deadline=deadline, progress=progress)
         finally:
             progress.close()
     print(summary_line(report))
@@ -189,7 +191,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         settings = load_settings(os.environ if environ is None else environ)
         configure_logging(settings.logging_level, settings.secrets())
-        return int(args.run(settings, args))
+        return int(args.run(with_sandbox_key(settings), args))
     except ConfigError as exc:
         print(f"katalo-bot: {exc}", file=sys.stderr)
         return 2

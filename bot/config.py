@@ -8,18 +8,18 @@ message here ever quotes one.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from bot.sandbox import SANDBOX_API_KEY
+from bot.parsing import parse_hh_mm, zone_named
 
 DEFAULT_DATABASE_URL = "sqlite:///katalo-bot.db"
 
@@ -52,6 +52,22 @@ _KATALO_KEY = re.compile(r"^kat_[A-Za-z0-9]+_[A-Za-z0-9_-]+\.\S+$")
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line fit to print as it is."""
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Who may see billing data, and where (ALLOWED_USER_IDS, ALLOWED_CHANNEL_IDS); empty allows all."""
+
+    users: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+
+    def allows_channel(self, channel_id: str | None) -> bool:
+        """Whether billing data may be posted in this channel (digests and alerts have no user)."""
+        return not self.channels or channel_id in self.channels
+
+    def allows(self, user_id: str | None, channel_id: str | None) -> bool:
+        """Whether billing data may be shown to this user in this channel."""
+        return (not self.users or user_id in self.users) and self.allows_channel(channel_id)
 
 
 def _comma_list(value: Any, pattern: re.Pattern[str]) -> frozenset[str]:
@@ -146,20 +162,20 @@ class Settings(BaseModel):
     @classmethod
     def _hh_mm(cls, value: Any) -> Any:
         if isinstance(value, str):
-            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
-            if not match:
+            at = parse_hh_mm(value)
+            if at is None:
                 raise ValueError("not HH:MM")
-            return time(int(match[1]), int(match[2]))
+            return at
         return value
 
     @field_validator("digest_timezone", mode="before")
     @classmethod
     def _zone(cls, value: Any) -> Any:
         if isinstance(value, str):
-            try:
-                return ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder, e.g. America
-                raise ValueError("unknown zone") from exc
+            zone = zone_named(value)
+            if zone is None:
+                raise ValueError("unknown zone")
+            return zone
         return value
 
     @field_validator("allowed_user_ids", mode="before")
@@ -190,24 +206,15 @@ class Settings(BaseModel):
             raise ValueError("unknown level")
         return level
 
-    @property
-    def katalo_is_local(self) -> bool:
-        """True when KATALO_API_URL points at this machine: the sandbox, never the real API."""
-        host = urlsplit(self.katalo_api_url).hostname or ""
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
-
     def katalo_key(self) -> str:
-        """The key to send to Katalo: the configured one, or the sandbox's own when pointed at it."""
-        if self.katalo_api_key is not None:
-            return self.katalo_api_key.get_secret_value()
-        if self.katalo_is_local:
-            return SANDBOX_API_KEY
-        raise ConfigError(f"KATALO_API_KEY is not set: expected {EXPECTS['KATALO_API_KEY']}")
+        """The key to send to Katalo; ConfigError when none is set."""
+        if self.katalo_api_key is None:
+            raise ConfigError(f"KATALO_API_KEY is not set: expected {EXPECTS['KATALO_API_KEY']}")
+        return self.katalo_api_key.get_secret_value()
+
+    @property
+    def allowlist(self) -> Allowlist:
+        return Allowlist(self.allowed_user_ids, self.allowed_channel_ids)
 
     def require(self, *variables: str) -> None:
         """Stop start-up unless each named variable is set (which ones depends on the subcommand).

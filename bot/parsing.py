@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 JOB_ID = re.compile(r"job_[A-Za-z0-9]{1,64}")
 _JOB_ID_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_])job_[A-Za-z0-9]{1,64}(?![A-Za-z0-9_])")
@@ -22,8 +23,8 @@ _HELP_WORDS = {"help", "commands", "hi", "hello", "hey"}
 
 
 @dataclass(frozen=True)
-class Usage:
-    """Where the plan stands."""
+class UsageIntent:
+    """Where the plan stands (the question; bot.katalo.models.Usage is the answer's figures)."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,24 @@ class BadDigest:
 
 
 DigestIntent = DigestOn | DigestOff | DigestStatus | DigestPreview | BadDigest
-Intent = Usage | JobEvents | LatestEvents | BadJobId | Help | DigestIntent
+Intent = UsageIntent | JobEvents | LatestEvents | BadJobId | Help | DigestIntent
 
 _HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _ZONE = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+){0,2}")
+
+
+def parse_hh_mm(text: str) -> time | None:
+    """A 24-hour `HH:MM` (or `H:MM`) as a time; None for anything else. DIGEST_TIME and `digest on`."""
+    match = _HH_MM.fullmatch(text)
+    return time(int(match[1]), int(match[2])) if match else None
+
+
+def zone_named(name: str) -> ZoneInfo | None:
+    """The IANA time zone of this name; None for a name that is not one. DIGEST_TIMEZONE and `digest on`."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, such as `America`
+        return None
 
 
 def parse_command(text: str) -> Intent:
@@ -98,7 +113,7 @@ def parse_command(text: str) -> Intent:
     if keyword in ("help", "?"):
         return Help()
     if keyword == "usage" and not args:
-        return Usage()
+        return UsageIntent()
     if keyword == "digest":
         return parse_digest(args)
     if keyword in ("events", "event", "job", "cost"):
@@ -127,9 +142,9 @@ def parse_digest(args: list[str]) -> DigestIntent:
         )
     at, zone = None, None
     for word in args[1:]:
-        match = _HH_MM.fullmatch(word)
-        if match and at is None:
-            at = time(int(match[1]), int(match[2]))
+        parsed = parse_hh_mm(word)
+        if parsed is not None and at is None:
+            at = parsed
         elif _ZONE.fullmatch(word) and zone is None and not word.isdigit():
             zone = word
         else:
@@ -152,7 +167,7 @@ def parse_mention(text: str) -> Intent:
     if "job_" in plain.lower():
         return BadJobId(plain)
     if words & _USAGE_WORDS:
-        return Usage()
+        return UsageIntent()
     if words & _EVENTS_WORDS:
         return LatestEvents()
     if not plain or plain == "?" or words & _HELP_WORDS:

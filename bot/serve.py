@@ -24,10 +24,11 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.app import build_deps, create_app
+from bot.app import create_app
 from bot.config import ConfigError, Settings
 from bot.web import limits, server
 from bot.web.guard import WSGIApp, signed_only
+from bot.wiring.root import build_deps
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def wsgi_app(app: App, signing_secret: str) -> WSGIApp:
 
 
 def serve(settings: Settings, *, host: str = "0.0.0.0", threads: int = limits.THREADS) -> None:  # noqa: S104
-    settings.require(*_required(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"))
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "KATALO_API_KEY")
     _forget_bolt_environment()
     check_slack(settings)
     assert settings.slack_signing_secret is not None
@@ -70,7 +71,7 @@ def serve(settings: Settings, *, host: str = "0.0.0.0", threads: int = limits.TH
 def socket(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    settings.require(*_required(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"))
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "KATALO_API_KEY")
     _forget_bolt_environment()
     check_slack(settings)
     assert settings.slack_app_token is not None
@@ -82,11 +83,6 @@ def socket(settings: Settings) -> None:
         raise ConfigError(
             f"SLACK_APP_TOKEN was rejected by Slack ({reason}): check the app-level token"
         ) from None
-
-
-def _required(settings: Settings, *slack: str) -> tuple[str, ...]:
-    # The sandbox (a Katalo on this machine) needs no key; the real Katalo does.
-    return (*slack, *(() if settings.katalo_is_local else ("KATALO_API_KEY",)))
 
 
 def _forget_bolt_environment() -> None:

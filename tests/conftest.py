@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from bot.db.engine import open_database
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SandboxServer
+from tests.stand_ins.katalo import KataloDouble
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # the sandbox's fixed "now" in tests
@@ -35,12 +35,12 @@ def fixture_body():
 
 
 @pytest.fixture
-def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
+def start_sandbox() -> Iterator[Callable[..., KataloDouble]]:
     """Start a sandbox Katalo API on a free port; every one started is stopped at teardown."""
-    started: list[SandboxServer] = []
+    started: list[KataloDouble] = []
 
-    def start(ledger: SandboxLedger | None = None, **options: Any) -> SandboxServer:
-        server = SandboxServer(ledger or SandboxLedger(seed=7, events=237, now=NOW), **options).start()
+    def start(ledger: SandboxLedger | None = None, **options: Any) -> KataloDouble:
+        server = KataloDouble(ledger or SandboxLedger(seed=7, events=237, now=NOW), **options).start()
         started.append(server)
         return server
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import EXPECTS, ConfigError, load_settings
-from bot.sandbox import SANDBOX_API_KEY
+from bot.sandbox import SANDBOX_API_KEY, with_sandbox_key
 
 KEY = "kat_live_pk123.SECRETVALUE-abc"
 TOKEN = "xoxb-1111-SECRETTOKEN"
@@ -141,7 +141,14 @@ def test_real_katalo_needs_a_key():
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8765", "http://localhost:8765/", "http://[::1]:8765"])
 def test_local_katalo_uses_the_sandbox_key(url):
     """Pointed at this machine (the sandbox), the bot needs no key of its own."""
-    assert load_settings({"KATALO_API_URL": url}).katalo_key() == SANDBOX_API_KEY
+    assert with_sandbox_key(load_settings({"KATALO_API_URL": url})).katalo_key() == SANDBOX_API_KEY
+
+
+@pytest.mark.parametrize("url", ["https://app.katalo.ai", "http://127.0.0.2.example.com:8765"])
+def test_the_sandbox_key_never_goes_elsewhere(url):
+    """Only a URL on this machine gets the sandbox's key; the real API still needs KATALO_API_KEY."""
+    with pytest.raises(ConfigError, match=r"^KATALO_API_KEY is not set"):
+        with_sandbox_key(load_settings({"KATALO_API_URL": url})).katalo_key()
 
 
 def test_overrides_win_over_the_environment():

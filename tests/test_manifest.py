@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks._kit import escape
 from bot.blocks.limits import displayed_texts
 from bot.blocks.replies import EXAMPLE_JOB, SUBCOMMANDS, build_help
@@ -142,7 +142,7 @@ def test_usage_hint_and_help_name_every_subcommand_the_parser_accepts(manifest):
         reached.add(type(intent))
         understood = not isinstance(intent, Help | BadJobId | BadDigest) or intent == Help()
         assert understood, f"{usage!r} does not parse as a subcommand"
-        assert escape(f"{ids.COMMAND} {usage}") in help_text
+        assert escape(f"{slack_ids.COMMAND} {usage}") in help_text
         named = [word for word in usage.split() if not word.startswith(("[", "<"))]
         assert set(named) <= hint_words, f"manifest.yml's usage_hint does not name {usage!r}"
     assert reached == set(get_args(Intent)) - {BadJobId, BadDigest}  # the two are answers to mistakes

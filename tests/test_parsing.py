@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.parsing import BadJobId, Help, JobEvents, LatestEvents, Usage, parse_command, parse_mention
+from bot.parsing import BadJobId, Help, JobEvents, LatestEvents, UsageIntent, parse_command, parse_mention
 
 JOB = "job_01JD3XK5C8WZ8N4QKQ2Y8ZB7RT"
 
@@ -14,8 +14,8 @@ JOB = "job_01JD3XK5C8WZ8N4QKQ2Y8ZB7RT"
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("usage", Usage()),
-        ("  USAGE ", Usage()),
+        ("usage", UsageIntent()),
+        ("  USAGE ", UsageIntent()),
         ("events", LatestEvents()),
         (f"events {JOB}", JobEvents(JOB)),
         (f"cost {JOB}", JobEvents(JOB)),
@@ -39,9 +39,9 @@ def test_command_text(text, intent):
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("<@UBOT> usage", Usage()),
-        ("<@UBOT|katalo> how much have we used?", Usage()),
-        ("<@UBOT> are we about to go over our plan?", Usage()),
+        ("<@UBOT> usage", UsageIntent()),
+        ("<@UBOT|katalo> how much have we used?", UsageIntent()),
+        ("<@UBOT> are we about to go over our plan?", UsageIntent()),
         (f"<@UBOT> what did {JOB} cost?", JobEvents(JOB)),
         (f"<@UBOT> events {JOB}", JobEvents(JOB)),
         (f"hey <@UBOT>, {JOB}?", JobEvents(JOB)),
@@ -60,8 +60,8 @@ def test_mention_text(text, intent):
 @given(st.text())
 def test_any_command_text_parses_to_an_intent(text):
     """Arbitrary Unicode, control characters and huge strings never raise."""
-    assert isinstance(parse_command(text), Usage | JobEvents | LatestEvents | BadJobId | Help)
-    assert isinstance(parse_mention(text), Usage | JobEvents | LatestEvents | BadJobId | Help)
+    assert isinstance(parse_command(text), UsageIntent | JobEvents | LatestEvents | BadJobId | Help)
+    assert isinstance(parse_mention(text), UsageIntent | JobEvents | LatestEvents | BadJobId | Help)
 
 
 @given(st.text())

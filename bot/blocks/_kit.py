@@ -6,15 +6,23 @@ import json
 import re
 from typing import Any
 
+from bot.blocks.limits import (
+    ACTIONS_MAX,
+    BUTTON_TEXT_MAX,
+    BUTTON_VALUE_MAX,
+    CONTEXT_MAX,
+    FIELD_TEXT_MAX,
+    FIELDS_MAX,
+    HEADER_TEXT_MAX,
+    TEXT_MAX,
+)
+
 Block = dict[str, Any]
 Message = dict[str, Any]
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
-SECTION_TEXT_MAX = 3000
-FIELD_MAX = 2000
-HEADER_MAX = 150
-BUTTON_TEXT_MAX = 75
-BUTTON_VALUE_MAX = 2000
+# Our own cap, not Slack's (40,000): the fallback text is a notification and a screen reader's line.
+FALLBACK_TEXT_MAX = 3000
 
 
 def escape(text: str) -> str:
@@ -49,28 +57,30 @@ def code(text: str) -> str:
 def header(text: str) -> Block:
     return {
         "type": "header",
-        "text": {"type": "plain_text", "text": truncate(text, HEADER_MAX), "emoji": True},
+        "text": {"type": "plain_text", "text": truncate(text, HEADER_TEXT_MAX), "emoji": True},
     }
 
 
 def section(text: str, *, fields: list[str] | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT_MAX)}}
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, TEXT_MAX)}}
     if fields:
-        block["fields"] = [{"type": "mrkdwn", "text": truncate(f, FIELD_MAX)} for f in fields[:10]]
+        block["fields"] = [
+            {"type": "mrkdwn", "text": truncate(f, FIELD_TEXT_MAX)} for f in fields[:FIELDS_MAX]
+        ]
     return block
 
 
 def fields_section(fields: list[str]) -> Block:
     return {
         "type": "section",
-        "fields": [{"type": "mrkdwn", "text": truncate(f, FIELD_MAX)} for f in fields[:10]],
+        "fields": [{"type": "mrkdwn", "text": truncate(f, FIELD_TEXT_MAX)} for f in fields[:FIELDS_MAX]],
     }
 
 
 def context(*texts: str) -> Block:
     return {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate(t, 3000)} for t in texts[:10]],
+        "elements": [{"type": "mrkdwn", "text": truncate(t, TEXT_MAX)} for t in texts[:CONTEXT_MAX]],
     }
 
 
@@ -79,7 +89,7 @@ def divider() -> Block:
 
 
 def button(text: str, action_id: str, value: Any, *, style: str | None = None) -> Block:
-    """A button whose value is JSON (at most 2000 characters: callers keep it small)."""
+    """A button whose value is JSON (at most BUTTON_VALUE_MAX characters: callers keep it small)."""
     encoded = json.dumps(value, separators=(",", ":"))
     if len(encoded) > BUTTON_VALUE_MAX:
         raise ValueError(f"button value of {len(encoded)} characters")
@@ -95,9 +105,9 @@ def button(text: str, action_id: str, value: Any, *, style: str | None = None) -
 
 
 def actions(block_id: str, *elements: Block) -> Block:
-    return {"type": "actions", "block_id": block_id, "elements": list(elements[:25])}
+    return {"type": "actions", "block_id": block_id, "elements": list(elements[:ACTIONS_MAX])}
 
 
 def message(text: str, blocks: list[Block]) -> Message:
     """A message: fallback `text` (notifications, screen readers) plus blocks."""
-    return {"text": truncate(text, 3000), "blocks": blocks}
+    return {"text": truncate(text, FALLBACK_TEXT_MAX), "blocks": blocks}

@@ -21,7 +21,7 @@ from bot.blocks._kit import (
     message,
     section,
 )
-from bot.digest.compose import DigestFigures
+from bot.figures import DigestFigures
 from bot.formatting import clock_time, percent, plural, progress_bar, units, usd
 from bot.katalo.errors import KataloForbidden, KataloUnauthorized
 

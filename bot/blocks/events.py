@@ -6,7 +6,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks._kit import (
     Block,
     Message,
@@ -20,9 +20,9 @@ from bot.blocks._kit import (
     message,
     section,
 )
+from bot.figures import Freshness
 from bot.formatting import clock_time, plural, usd
 from bot.katalo.models import BillingEvent
-from bot.ledger.mirror import Freshness
 
 JOB_EVENTS_PER_PAGE = 20  # 20 event blocks + 6 others stays well under Slack's 50
 LATEST_PER_PAGE = 15
@@ -61,14 +61,14 @@ def build_job_events(
     blocks.append(context(_freshness_line(freshness, tz) + _shared(shared_by)))
     if shared_by is None:
         value = {"kind": "job", "job_id": job_id, "page": page}
-        buttons = [button("Share to channel", ids.SHARE_TO_CHANNEL, value)]
+        buttons = [button("Share to channel", slack_ids.SHARE_TO_CHANNEL, value)]
         if page > 0:
-            buttons.insert(0, button("◀ Earlier", ids.JOB_EVENTS_PAGE, {**value, "page": page - 1}))
+            buttons.insert(0, button("◀ Earlier", slack_ids.JOB_EVENTS_PAGE, {**value, "page": page - 1}))
         if page < pages - 1:
             buttons.insert(
-                len(buttons) - 1, button("Later ▶", ids.JOB_EVENTS_PAGE, {**value, "page": page + 1})
+                len(buttons) - 1, button("Later ▶", slack_ids.JOB_EVENTS_PAGE, {**value, "page": page + 1})
             )
-        blocks.append(actions(ids.ACTIONS_BLOCK, *buttons))
+        blocks.append(actions(slack_ids.ACTIONS_BLOCK, *buttons))
     return message(f"Job {job_id} cost {usd(total)} over {plural(len(events), 'event')}.", blocks)
 
 
@@ -93,15 +93,15 @@ def build_latest_events(
         buttons = []
         if not at_newest:
             buttons.append(
-                button("◀ Newer", ids.EVENTS_NEWER, {"kind": "latest", "after": _position(newest)})
+                button("◀ Newer", slack_ids.EVENTS_NEWER, {"kind": "latest", "after": _position(newest)})
             )
         if has_older:
             buttons.append(
-                button("Older ▶", ids.EVENTS_OLDER, {"kind": "latest", "before": _position(oldest)})
+                button("Older ▶", slack_ids.EVENTS_OLDER, {"kind": "latest", "before": _position(oldest)})
             )
         page_value = {"kind": "latest", "before": _position(newest), "inclusive": True}
-        buttons.append(button("Share to channel", ids.SHARE_TO_CHANNEL, page_value))
-        blocks.append(actions(ids.ACTIONS_BLOCK, *buttons))
+        buttons.append(button("Share to channel", slack_ids.SHARE_TO_CHANNEL, page_value))
+        blocks.append(actions(slack_ids.ACTIONS_BLOCK, *buttons))
     first, last = events[-1].created_at, events[0].created_at
     span = (
         f"{clock_time(first, tz)}–{clock_time(last, tz)}"

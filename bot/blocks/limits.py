@@ -1,4 +1,7 @@
-"""Checks a message against Slack's limits, including those slack_sdk's block models do not check.
+"""Slack's Block Kit limits for a message, written once, and a check of a message against them.
+
+The numbers (slack-platform.md) are the ones the builders (_kit.py) cut texts to and the Slack
+stand-in (sandbox/slack_blocks.py) refuses past, so a builder and the stand-in cannot disagree.
 
 slack_sdk's `Block.parse(...).to_dict()` raises on most limits, but not on the 50-block limit, a field
 over 2,000 characters, mrkdwn in a header, empty texts, duplicate block ids or unknown block types
@@ -13,8 +16,18 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-MAX_BLOCKS = 50
-MAX_TEXT = 40_000
+MAX_BLOCKS = 50  # per message (modals and App Home allow 100; the bot only sends messages)
+MAX_TEXT = 40_000  # a message's top-level text
+TEXT_MAX = 3000  # a section's text; a context element's text
+FIELDS_MAX = 10  # fields in a section
+FIELD_TEXT_MAX = 2000
+HEADER_TEXT_MAX = 150
+ACTIONS_MAX = 25  # elements in an actions block
+CONTEXT_MAX = 10  # elements in a context block
+BLOCK_ID_MAX = 255
+ACTION_ID_MAX = 255
+BUTTON_TEXT_MAX = 75
+BUTTON_VALUE_MAX = 2000
 _BROADCAST = re.compile(r"<!(channel|here|everyone)")
 
 
@@ -56,7 +69,7 @@ def _check_block(index: int, block: dict[str, Any]) -> None:
         if "text" not in block and not block.get("fields"):
             raise SlackLimitError(f"block {index}: section without text or fields")
         for field in block.get("fields", []):
-            if not field["text"] or len(field["text"]) > 2000:
+            if not field["text"] or len(field["text"]) > FIELD_TEXT_MAX:
                 raise SlackLimitError(f"block {index}: field of {len(field['text'])} characters")
     for text in _texts([block]):
         if not text.strip():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks._kit import Message, code, context, escape, message, section, truncate
 from bot.katalo.errors import KataloError, KataloUnauthorized
 
@@ -29,11 +29,11 @@ def build_help(unrecognised: str | None = None) -> Message:
     if unrecognised:
         intro = f"I did not understand {code(truncate(unrecognised, 80))}. "
     lines = [f"{intro}I answer questions about this organization's Katalo usage and billing:"]
-    lines += [f"• {code(f'{ids.COMMAND} {usage}')}: {what}" for usage, what in SUBCOMMANDS]
+    lines += [f"• {code(f'{slack_ids.COMMAND} {usage}')}: {what}" for usage, what in SUBCOMMANDS]
     lines.append(
         "• In a channel or thread: `@Katalo how much have we used?` or `@Katalo what did job_… cost?`"
     )
-    fallback = ", ".join(f"{ids.COMMAND} {usage}" for usage, _ in SUBCOMMANDS)
+    fallback = ", ".join(f"{slack_ids.COMMAND} {usage}" for usage, _ in SUBCOMMANDS)
     return message(
         escape(f"Katalo bot help: {fallback}."),
         [

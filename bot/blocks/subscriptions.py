@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks._kit import Message, context, escape, message, section
 from bot.blocks.digest import digest_of, posted_at
-from bot.digest.store import PostedDigest, Subscription
+from bot.figures import PostedDigest, Subscription
 
 SUBSCRIBE = "`/katalo digest on [HH:MM] [Area/City]`"
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks._kit import (
     Block,
     Message,
@@ -42,9 +43,9 @@ def build_usage(
     if shared_by is None:
         blocks.append(
             actions(
-                ids.ACTIONS_BLOCK,
-                button("Refresh", ids.REFRESH_USAGE, USAGE_VALUE, style="primary"),
-                button("Share to channel", ids.SHARE_TO_CHANNEL, USAGE_VALUE),
+                slack_ids.ACTIONS_BLOCK,
+                button("Refresh", slack_ids.REFRESH_USAGE, USAGE_VALUE, style="primary"),
+                button("Share to channel", slack_ids.SHARE_TO_CHANNEL, USAGE_VALUE),
             )
         )
     return message(_fallback(summary), blocks)
@@ -111,7 +112,7 @@ def _jobs_blocks(jobs: Jobs) -> list[Block]:
     return [fields_section(fields)] if fields else []
 
 
-def _rate_limits_line(limits: dict[str, object]) -> str:
+def _rate_limits_line(limits: Mapping[str, object]) -> str:
     shown = ", ".join(
         f"{escape(str(key)).replace('_', ' ')}: {escape(str(value))}" for key, value in limits.items()
     )

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from bot.blocks.terminal import render
-from bot.listeners import Deps
 from bot.sandbox.slack_driver import SlackDriver
+from bot.wiring.deps import Deps
 
 HELP = """Type what you would type in Slack:
   /katalo usage | /katalo events {job} | /katalo events | /katalo digest status | /katalo help
@@ -76,7 +76,7 @@ class DemoSession:
         self._show(_posted(call.params), "in the thread")
 
     def _digest(self) -> None:
-        poster = self._deps.digests.poster
+        poster = self._deps.poster
         today = datetime.now(UTC).date()
         outcome = poster.post(self._driver.channel, UTC, today, force=True)
         if outcome.message is None:

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks._kit import Message, context, message, section
+from bot.config import Allowlist
 from bot.digest.deliver import NOT_ALLOWED
 from bot.digest.store import DigestStore
 from bot.formatting import clock_time, percent, progress_bar, units
@@ -47,13 +48,13 @@ class AlertChecker:
         slack: WebClient,
         *,
         thresholds: Sequence[int] = (80, 100),
-        allowed_channels: frozenset[str] = frozenset(),
+        allowlist: Allowlist = Allowlist(),
         tz: tzinfo = UTC,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store, self._client, self._slack = store, client, slack
         self._thresholds = sorted(thresholds)
-        self._allowed = allowed_channels
+        self._allowlist = allowlist
         self._tz, self._now = tz, now
 
     def check(self) -> list[AlertOutcome]:
@@ -73,7 +74,7 @@ class AlertChecker:
     def _check_channel(
         self, channel: str, period: datetime, alerts: list[tuple[str, Message]]
     ) -> list[AlertOutcome]:
-        if self._allowed and channel not in self._allowed:
+        if not self._allowlist.allows_channel(channel):
             # billing data goes only where ALLOWED_CHANNEL_IDS allows
             return [AlertOutcome(channel, kind, "not_allowed", NOT_ALLOWED) for kind, _ in alerts]
         won = [

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,7 +17,15 @@ from bot.blocks.subscriptions import build_status, build_subscribed, build_unsub
 from bot.digest.deliver import DigestPoster
 from bot.digest.schedule import next_due
 from bot.katalo.errors import KataloError
-from bot.parsing import BadDigest, DigestIntent, DigestOff, DigestOn, DigestPreview, DigestStatus
+from bot.parsing import (
+    BadDigest,
+    DigestIntent,
+    DigestOff,
+    DigestOn,
+    DigestPreview,
+    DigestStatus,
+    zone_named,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +42,8 @@ class DigestCommands:
         store = self.poster.store
         match intent:
             case DigestOn(at, zone_name):
-                try:
-                    zone = ZoneInfo(zone_name) if zone_name else self.default_zone
-                except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as `America`
+                zone = zone_named(zone_name) if zone_name else self.default_zone
+                if zone is None:
                     return _problem(
                         f"`{zone_name}` is not a time zone I know: use an IANA name such as Europe/Berlin."
                     )

@@ -7,48 +7,20 @@ what it assumes: the trailing 7-day rate of billable events, one generation unit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, Decimal
 
 from bot.digest.schedule import day_window
+from bot.figures import DigestFigures, Projection
 from bot.katalo.cache import Fetched
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.katalo.models import UsageSummary
-from bot.ledger.mirror import Freshness, LedgerMirror
-from bot.ledger.queries import JobTotal, WindowTotals
+from bot.ledger.mirror import LedgerMirror
 
 DIGEST_MIRROR_MAX_AGE = 120.0
 DIGEST_MIRROR_TIME_LIMIT = 60.0  # no one is waiting on a scheduled digest; the budget still applies
 TRAILING_DAYS = 7
-
-
-@dataclass(frozen=True)
-class Projection:
-    per_day: Decimal  # billable events a day over the trailing week
-    run_out: date | None  # local date the included units run out at that pace; None: not this period
-
-
-@dataclass(frozen=True)
-class DigestFigures:
-    local_date: date
-    zone: tzinfo
-    window: tuple[datetime, datetime]
-    day: WindowTotals
-    jobs: int
-    top_jobs: list[JobTotal]
-    summary: Fetched[UsageSummary] | None
-    summary_error: KataloError | None
-    projection: Projection | None
-    freshness: Freshness
-    as_of: datetime
-
-    @property
-    def provisional(self) -> bool:
-        """True when the mirror may not yet hold all of the day's events."""
-        synced = self.freshness.synced_at
-        return not self.freshness.complete or synced is None or synced < self.window[1]
 
 
 def compose_digest(

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks._kit import Message
 from bot.blocks.digest import build_digest, summarised_day
+from bot.config import Allowlist
 from bot.digest.compose import compose_digest
 from bot.digest.schedule import due_today
 from bot.digest.store import Claim, DigestStore
@@ -73,11 +74,11 @@ class DigestPoster:
         mirror: LedgerMirror,
         slack: WebClient,
         *,
-        allowed_channels: frozenset[str] = frozenset(),
+        allowlist: Allowlist = Allowlist(),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
-        self.allowed_channels = allowed_channels  # ALLOWED_CHANNEL_IDS: empty means every channel
+        self.allowlist = allowlist
         self._client = client
         self._mirror = mirror
         self._slack = slack
@@ -94,7 +95,7 @@ class DigestPoster:
         for subscription in self.store.active_subscriptions():
             channel, zone = subscription.channel_id, subscription.zone
             today = now.astimezone(zone).date()
-            if self.allowed_channels and channel not in self.allowed_channels:
+            if not self.allowlist.allows_channel(channel):
                 # billing data goes only where ALLOWED_CHANNEL_IDS allows
                 outcomes.append(Outcome(channel, today, "not_allowed", NOT_ALLOWED))
                 continue
@@ -120,7 +121,7 @@ class DigestPoster:
     def post(
         self, channel_id: str, zone: tzinfo, local_date: date, *, late: bool = False, force: bool = False
     ) -> Outcome:
-        if self.allowed_channels and channel_id not in self.allowed_channels:
+        if not self.allowlist.allows_channel(channel_id):
             return Outcome(channel_id, local_date, "failed", NOT_ALLOWED)
         if force:
             self.store.release(channel_id, local_date)
@@ -182,7 +183,8 @@ class DigestPoster:
                 error.response.get("error"),
             )
             return None
-        for message in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for message in messages:
             if _is_digest_of(message, local_date):
                 return str(message["ts"])
         return None

@@ -1,5 +1,6 @@
-"""The digest entry points: `katalo-bot clock` (the schedules) and `katalo-bot digest` (one now).
+"""The digest jobs: `katalo-bot clock` (the schedules) and `katalo-bot digest` (one now).
 
+They run on a `Deps` the caller built (bot/wiring/root.py), so they post exactly what the bot would.
 `katalo-bot digest` exits 0 when the digest is in the channel (posted now, before, or being posted by
 another runner), 1 when it could not be posted, and 2 on a configuration problem. `--dry-run` posts
 nothing and needs no channel: without one it previews the default digest (DIGEST_TIME, DIGEST_TIMEZONE).
@@ -13,40 +14,29 @@ import threading
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
-from bot.app import build_deps
 from bot.blocks.digest import day_name, digest_of
 from bot.blocks.terminal import render
 from bot.config import ConfigError, Settings
-from bot.digest.alerts import AlertChecker
 from bot.digest.clock import Clock
 from bot.digest.deliver import Outcome
+from bot.wiring.deps import Deps
 
 
-def run_clock(settings: Settings) -> int:
+def run_clock(deps: Deps) -> int:
     """`katalo-bot clock`: subscribe DIGEST_CHANNEL, then run the schedules until SIGTERM."""
-    settings.require("SLACK_BOT_TOKEN")
-    deps = build_deps(settings)
-    poster = deps.digests.poster
+    settings = deps.settings
     if settings.digest_channel:
-        poster.store.ensure_subscribed(
+        deps.poster.store.ensure_subscribed(
             settings.digest_channel, settings.digest_time, settings.digest_timezone, now=deps.now()
         )
-    alerts = AlertChecker(
-        poster.store,
-        deps.answers.client,
-        deps.slack,
-        thresholds=settings.alert_thresholds,
-        allowed_channels=settings.allowed_channel_ids,
-        tz=settings.digest_timezone,
-    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    Clock(poster, alerts, deps.answers.mirror).run(stop)
+    Clock(deps.poster, deps.alerts, deps.mirror).run(stop)
     return 0
 
 
-def run_digest(settings: Settings, *, channel: str | None, dry_run: bool, force: bool) -> int:
-    """`katalo-bot digest`: post (or print) today's digest for one channel now; the exit status."""
+def digest_channel(settings: Settings, channel: str | None, *, dry_run: bool) -> str | None:
+    """The channel `katalo-bot digest` posts to; ConfigError (before anything is built) when it cannot."""
     channel = channel or settings.digest_channel
     if channel is None and not dry_run:
         raise ConfigError(
@@ -54,8 +44,12 @@ def run_digest(settings: Settings, *, channel: str | None, dry_run: bool, force:
         )
     if not dry_run:
         settings.require("SLACK_BOT_TOKEN")
-    deps = build_deps(settings)
-    poster = deps.digests.poster
+    return channel
+
+
+def run_digest(deps: Deps, channel: str | None, *, dry_run: bool, force: bool) -> int:
+    """`katalo-bot digest`: post (or print) today's digest for one channel now; the exit status."""
+    settings, poster = deps.settings, deps.poster
     subscription = poster.store.subscription(channel) if channel else None
     zone = subscription.zone if subscription else settings.digest_timezone
     at = subscription.local_time if subscription else settings.digest_time

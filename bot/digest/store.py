@@ -20,19 +20,10 @@ from sqlalchemy import Engine, and_, delete, or_, select, update
 
 from bot.db.claims import dialect_insert, insert_if_absent
 from bot.db.schema import alert_claims, digest_claims, digest_subscriptions
+from bot.figures import PostedDigest, Subscription
 
 STALE_POSTING = timedelta(minutes=5)  # longer than a post with Slack's 429 retries can take
 RETRY_FAILED_AFTER = timedelta(minutes=30)
-
-
-@dataclass(frozen=True)
-class Subscription:
-    channel_id: str
-    local_time: time
-    zone: ZoneInfo
-    enabled: bool
-    failing_since: datetime | None
-    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -41,14 +32,6 @@ class Claim:
     local_date: date
     claim_id: str
     kind: Literal["new", "take_over", "retry"]  # take_over: the message may already be in Slack
-
-
-@dataclass(frozen=True)
-class PostedDigest:
-    local_date: date
-    message_ts: str | None
-    posted_at: datetime | None
-    late: bool
 
 
 class DigestStore:
@@ -133,24 +116,24 @@ class DigestStore:
             # Someone claimed it first: take over only a poster that died, or a failure due a retry.
             stale = and_(table.state == "posting", table.claimed_at < now - STALE_POSTING)
             retry = and_(table.state == "failed", table.claimed_at < now - RETRY_FAILED_AFTER)
-            row = connection.execute(
+            found = connection.execute(
                 select(table.state).where(
                     table.channel_id == channel_id, table.local_date == local_date, or_(stale, retry)
                 )
             ).first()
-            if row is None:
+            if found is None:
                 return None
             taken = connection.execute(
                 update(digest_claims)
                 .where(
-                    table.channel_id == channel_id, table.local_date == local_date, table.state == row.state
+                    table.channel_id == channel_id, table.local_date == local_date, table.state == found.state
                 )
                 .where(or_(stale, retry))
                 .values(claim_id=claim_id, state="posting", claimed_at=now, attempts=table.attempts + 1)
             )
         if taken.rowcount != 1:
             return None
-        return Claim(channel_id, local_date, claim_id, "take_over" if row.state == "posting" else "retry")
+        return Claim(channel_id, local_date, claim_id, "take_over" if found.state == "posting" else "retry")
 
     def release(self, channel_id: str, local_date: date) -> None:
         """Forget a day's claim (`katalo-bot digest --force` posts again on purpose)."""

@@ -88,7 +88,7 @@ class SingleFlightCache:
         with self._lock:
             cached = None if refresh or self.ttl <= 0 else self._fresh.get(key)
             if cached is not None:
-                return cached  # type: ignore[return-value]
+                return cached  # type: ignore[return-value]  # one cache, many value types: see _fresh
             flight = self._flights.get(key)
             leading = flight is None
             if flight is None:
@@ -98,7 +98,7 @@ class SingleFlightCache:
             return self._fall_back(key, result, allow_stale)
         if isinstance(result, BaseException):
             raise result
-        return result  # type: ignore[return-value]
+        return result  # type: ignore[return-value]  # stored as Fetched[object]; the key implies T
 
     def _lead(
         self, key: Hashable, flight: _Flight, fetch: Callable[[], T]
@@ -121,7 +121,7 @@ class SingleFlightCache:
             last_good = self._last_good.get(key) if allow_stale and error.retryable else None
         if last_good is None:
             raise error
-        return replace(last_good, stale=True, error=error)  # type: ignore[return-value]
+        return replace(last_good, stale=True, error=error)  # type: ignore[return-value]  # as above
 
     def clear(self) -> None:
         with self._lock:

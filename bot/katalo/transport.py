@@ -52,7 +52,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
         """Exponential backoff with "equal jitter": half fixed, half random, so retries spread out."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         return ceiling / 2 + rng() * ceiling / 2
 
 
@@ -157,7 +157,7 @@ def _seconds(value: object) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     try:
-        seconds = float(value)  # type: ignore[arg-type]
+        seconds = float(value)  # type: ignore[arg-type]  # any object: what float() refuses is caught
     except (TypeError, ValueError):
         return None
     return seconds if 0 <= seconds < 86400 else None

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from bot.figures import Freshness
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.katalo.transport import RetryPolicy
@@ -27,16 +27,6 @@ from bot.ledger.store import LedgerStore, SyncState
 from bot.ledger.sync import LedgerSync, ProgressCallback, SyncReport
 
 _POLL_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """How current the mirror is after `ensure_fresh`."""
-
-    complete: bool  # the mirror caught up with the ledger within the time limit
-    synced_at: datetime | None  # when a sync last caught up
-    complete_through: datetime | None  # the newest event the mirror knows to be complete up to
-    error: KataloError | None = None  # why it could not catch up, when Katalo failed
 
 
 class LedgerMirror:

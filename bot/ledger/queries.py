@@ -8,7 +8,6 @@ as integer micro-dollars in SQL and turned into Decimal dollars here. Reads run 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy import BigInteger, Engine, Select, func, select, tuple_, type_co
 
 from bot.db.schema import ledger_events
 from bot.db.types import micros_to_dollars
+from bot.figures import JobTotal, Tally, WindowTotals
 from bot.katalo.models import BillingEvent
 
 _EVENT_COLUMNS = [column for column in ledger_events.c if column.name != "stored_at"]
@@ -27,30 +27,6 @@ _amount_micros = func.coalesce(func.sum(type_coerce(ledger_events.c.amount_usd, 
 _NEWEST_FIRST = (ledger_events.c.created_at.desc(), ledger_events.c.event_id.desc())
 _OLDEST_FIRST = (ledger_events.c.created_at, ledger_events.c.event_id)
 Position = tuple[datetime, str]  # (created_at, event_id) of an event: where a page of events ends
-
-
-@dataclass(frozen=True)
-class Tally:
-    """How many events, and their exact amount in dollars."""
-
-    events: int
-    amount_usd: Decimal
-
-
-@dataclass(frozen=True)
-class WindowTotals:
-    start: datetime
-    end: datetime
-    overall: Tally
-    by_usage_type: dict[str | None, Tally]
-    by_billable: dict[bool | None, Tally]
-
-
-@dataclass(frozen=True)
-class JobTotal:
-    job_id: str
-    events: int
-    amount_usd: Decimal
 
 
 class LedgerQueries:

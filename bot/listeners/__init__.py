@@ -9,13 +9,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.listeners import actions, commands, mentions
-from bot.listeners.deps import Deps
+from bot.wiring.deps import Deps
 
 
 def register(app: App, deps: Deps) -> None:
     commands.register(app, deps)
     mentions.register(app, deps)
     actions.register(app, deps)
-
-
-__all__ = ["Deps", "register"]

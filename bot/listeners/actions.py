@@ -11,11 +11,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks._kit import Message, message
 from bot.blocks.replies import build_refusal
-from bot.listeners.deps import Deps
 from bot.listeners.guard import apologise_on_error
+from bot.wiring.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,14 @@ def register(app: App, deps: Deps) -> None:
         with apologise_on_error("sharing to a channel", _privately(respond)):
             handle_share(deps, body, respond, client)
 
-    for action_id in (ids.REFRESH_USAGE, ids.EVENTS_OLDER, ids.EVENTS_NEWER, ids.JOB_EVENTS_PAGE):
+    for action_id in (
+        slack_ids.REFRESH_USAGE,
+        slack_ids.EVENTS_OLDER,
+        slack_ids.EVENTS_NEWER,
+        slack_ids.JOB_EVENTS_PAGE,
+    ):
         app.action(action_id)(ack=ack_button, lazy=[replace])
-    app.action(ids.SHARE_TO_CHANNEL)(ack=ack_button, lazy=[share])
+    app.action(slack_ids.SHARE_TO_CHANNEL)(ack=ack_button, lazy=[share])
 
 
 def handle_replace(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
@@ -76,11 +81,13 @@ def _privately(respond: Respond) -> Callable[[Message], Any]:
 def _allowed(deps: Deps, body: dict[str, Any]) -> bool:
     # The clicker is checked, not whoever the message was first shown to: a button payload can be
     # replayed by another user.
-    return deps.allowed(body.get("user", {}).get("id"), _channel(body))
+    return deps.settings.allowlist.allows(body.get("user", {}).get("id"), _channel(body))
 
 
-def _channel(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+def _channel(body: dict[str, Any]) -> str:
+    """The channel the button was pressed in; "" when the payload names none (Slack: channel_not_found)."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return str(channel or "")
 
 
 def _value(body: dict[str, Any]) -> dict[str, Any]:

@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks.replies import build_refusal
-from bot.listeners.deps import Deps
 from bot.listeners.guard import apologise_on_error
 from bot.parsing import DigestIntent, parse_command
+from bot.wiring.deps import Deps
 
 
 def register(app: App, deps: Deps) -> None:
@@ -21,12 +21,12 @@ def register(app: App, deps: Deps) -> None:
         with apologise_on_error("answering /katalo", lambda m: respond(response_type="ephemeral", **m)):
             handle_command(deps, body, respond)
 
-    app.command(ids.COMMAND)(ack=ack_command, lazy=[answer_command])
+    app.command(slack_ids.COMMAND)(ack=ack_command, lazy=[answer_command])
 
 
 def handle_ack(deps: Deps, ack: Ack, body: dict[str, Any]) -> None:
     """Acknowledge at once: a refusal right away when not allowed, otherwise an empty ack."""
-    if not deps.allowed(body.get("user_id"), body.get("channel_id")):
+    if not deps.settings.allowlist.allows(body.get("user_id"), body.get("channel_id")):
         ack(response_type="ephemeral", **build_refusal())
         return
     ack()
@@ -34,7 +34,7 @@ def handle_ack(deps: Deps, ack: Ack, body: dict[str, Any]) -> None:
 
 def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
     """Parse, answer and respond; runs after the ack, so Katalo may take its time."""
-    if not deps.allowed(body.get("user_id"), body.get("channel_id")):
+    if not deps.settings.allowlist.allows(body.get("user_id"), body.get("channel_id")):
         return  # the ack already said no
     intent = parse_command(body.get("text") or "")
     if isinstance(intent, DigestIntent):

@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks.replies import build_refusal
-from bot.listeners.deps import Deps
 from bot.listeners.guard import apologise_on_error
 from bot.parsing import parse_mention
+from bot.wiring.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +22,14 @@ def register(app: App, deps: Deps) -> None:
         ack()  # the Events API wants its 200 within 3 seconds; the answer follows
 
     def answer_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        thread = {"channel": event.get("channel"), "thread_ts": event.get("thread_ts") or event.get("ts")}
+        thread: dict[str, Any] = {
+            "channel": event.get("channel"),
+            "thread_ts": event.get("thread_ts") or event.get("ts"),
+        }
         with apologise_on_error("answering a mention", lambda m: client.chat_postMessage(**thread, **m)):
             handle_mention(deps, body, event, client)
 
-    app.event(ids.MENTION_EVENT)(ack=ack_mention, lazy=[answer_mention])
+    app.event(slack_ids.MENTION_EVENT)(ack=ack_mention, lazy=[answer_mention])
 
 
 def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
@@ -36,7 +39,7 @@ def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], clie
         log.info("ignoring a re-delivery of event %s", event_id)
         return
     channel, thread_ts = event["channel"], event.get("thread_ts") or event["ts"]
-    if deps.allowed(event.get("user"), channel):
+    if deps.settings.allowlist.allows(event.get("user"), channel):
         message = deps.answers.answer(parse_mention(event.get("text") or ""))
     else:
         message = build_refusal()

@@ -2,9 +2,10 @@
 
 Owns what http.server gets wrong for a test double: it logs every request to stderr, answers its own
 errors in HTML, looks up the host's name on bind, and leaves keep-alive connections open after
-shutdown. Every method goes to one callback; what to answer is server.py's business.
+shutdown. One request handler serves both stand-ins: it reads the body and hands every method to
+one callback; what to answer is the server's business (server.py for Katalo, slack.py for Slack).
 
-Also owns what both test servers (server.py, slack.py) share around it: `HttpdLifecycle`, serving
+Also owns what both servers share around it: `HttpdLifecycle`, serving
 one Httpd once from a thread or the caller's, and `send_complete`, the framing of an answer that
 keeps a keep-alive connection usable.
 """
@@ -12,7 +13,6 @@ keeps a keep-alive connection usable.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import socket
@@ -26,59 +26,78 @@ from typing import Any, ClassVar, Self
 log = logging.getLogger(__name__)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Hands every request to the server's callback; speaks HTTP/1.1 so clients keep connections."""
+class Request(BaseHTTPRequestHandler):
+    """One request, its body read into `body`, handed to the server's callback; HTTP/1.1 keep-alive.
+
+    A body that cannot be read safely (chunked, a malformed length, or past the server's `max_body`)
+    is left unread: `body_unread` says so, and the connection closes after the answer, since skipping
+    an unread body would desynchronise it. What to answer, then, is the server's business.
+    """
 
     protocol_version = "HTTP/1.1"
-    server_version = "katalo-sandbox"
     sys_version = ""
     timeout = 60  # an idle keep-alive connection is closed after a minute
     # Headers and body go out in two writes; with Nagle on, the second waits ~40 ms for the client's
     # delayed ACK on every small response.
     disable_nagle_algorithm = True
     server: Httpd
+    body: bytes = b""
+    body_unread = False
 
     def _dispatch(self) -> None:
-        self._discard_body()
+        length = self.headers.get("Content-Length") or "0"
+        if (
+            self.headers.get("Transfer-Encoding")
+            or not length.isdigit()
+            or int(length) > self.server.max_body
+        ):
+            self.close_connection = self.body_unread = True
+        else:
+            self.body = self.rfile.read(int(length))
         self.server.callback(self)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
 
-    def _discard_body(self) -> None:
-        """Read a request body nobody wants, so the next request on the connection parses."""
-        length = self.headers.get("Content-Length")
-        # Chunked, unreadable or huge bodies are not read: closing the connection is simpler.
-        if self.headers.get("Transfer-Encoding") or (
-            length and not (length.isdigit() and int(length) < 1 << 20)
-        ):
-            self.close_connection = True
-        elif length:
-            self.rfile.read(int(length))
+    def version_string(self) -> str:
+        """The Server header: which stand-in answered."""
+        return self.server.software
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Errors http.server raises itself (bad request line, unknown method) as Katalo envelopes."""
-        status = 405 if code == 501 else code  # 501 is http.server's word for an unknown method
-        error = {"code": "bad_request", "message": message or "request not understood"}
-        error |= {"retryable": False, "retry_after": None}
+        """Errors http.server raises itself (a bad request line, an unknown method), in the server's shape."""
         self.close_connection = True
-        Httpd.send_json(self, status, json.dumps({"error": error}).encode(), None)
+        self.server.answer_error(self, code, message)
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Silent: the sandbox keeps test output clean, and a log line is one more place a key could leak."""
+        """Silent: test output stays clean, and a log line is one more place a key or token could leak."""
 
 
 class Httpd(ThreadingHTTPServer):
-    """A threading HTTP server that calls `callback(handler)` for every request."""
+    """A threading HTTP server that calls `callback(request)` for every request.
+
+    `answer_error(request, status, message)` answers what http.server refuses by itself, in the API's
+    own error shape; `software` is the Server header; bodies over `max_body` bytes are left unread.
+    """
 
     daemon_threads = True
     request_queue_size = 128  # the default 5 refuses connections under benchmark bursts
 
-    def __init__(self, address: tuple[str, int], callback: Callable[[BaseHTTPRequestHandler], None]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        callback: Callable[[Request], None],
+        *,
+        answer_error: Callable[[Request, int, str | None], None],
+        software: str,
+        max_body: int,
+    ) -> None:
         self.callback = callback
+        self.answer_error = answer_error
+        self.software = software
+        self.max_body = max_body
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self._closed = False
-        super().__init__(address, _Handler)
+        super().__init__(address, Request)
 
     def server_bind(self) -> None:
         """Bind without HTTPServer's getfqdn(), a reverse DNS lookup that can stall for seconds."""
@@ -173,8 +192,8 @@ class HttpdLifecycle:
     @property
     def url(self) -> str:
         """`http://127.0.0.1:<port>`, the server's root: the base URL to give a client."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
+        host, port = self._httpd.server_name, self._httpd.server_port  # as server_bind recorded them
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> Self:
         """Serve from a daemon thread; returns self."""

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.sandbox import ids
+from bot.sandbox import wire
 from bot.sandbox.summary import SummaryBook
 
 UNIT_PRICES = {
@@ -63,7 +63,7 @@ class SandboxLedger:
         self.seed = seed
         self.access_enabled = access_enabled
         self._prefix = f"katalo-sandbox:{seed}:".encode()
-        now_ms = self._lay_out_time(events, round(days * _DAY_MS), ids.to_ms(now))
+        now_ms = self._lay_out_time(events, round(days * _DAY_MS), wire.to_ms(now))
         self._fingerprints = [self._hash(b"cfg:", k, 8).hex() for k in range(_FINGERPRINTS)]
         self._lock = threading.Lock()
         self._job_names: dict[int, tuple[str, str]] = {}  # start -> (job id, asset id), a bounded cache
@@ -81,7 +81,7 @@ class SandboxLedger:
     @property
     def now(self) -> datetime:
         """The ledger's present: the construction time, or the newest appended event's time."""
-        return ids.from_ms(self._now_ms)
+        return wire.from_ms(self._now_ms)
 
     def state(self) -> tuple[int, int]:
         """(event_count, now in ms), read together so an append cannot land between them."""
@@ -109,7 +109,7 @@ class SandboxLedger:
         created = self.time_ms(i, digest)
         job_id, asset_id = self._names(start)
         return {
-            "event_id": ids.ulid("evt_", created, digest[6:]),
+            "event_id": wire.ulid("evt_", created, digest[6:]),
             "job_id": job_id,
             "source_asset_id": asset_id,
             "usage_type": usage,
@@ -117,7 +117,7 @@ class SandboxLedger:
             "billable": billable,
             "unit_price_usd": _PRICE_TEXT[usage],
             "amount_usd": _PRICE_TEXT[usage] if billable else _ZERO_TEXT,
-            "created_at": ids.iso_z(created, millis=self._quantum == 1),
+            "created_at": wire.iso_z(created, millis=self._quantum == 1),
         }
 
     def iter_events(self) -> Iterator[dict[str, Any]]:
@@ -178,7 +178,7 @@ class SandboxLedger:
 
     def _find_job(self, job_id: str) -> int | None:
         # The id's ULID time is its first event's time: a binary search finds it without a scan.
-        ms = ids.ulid_ms(job_id) if job_id.startswith("job_") else None
+        ms = wire.ulid_ms(job_id) if job_id.startswith("job_") else None
         if ms is None:
             return None
         count = self._count
@@ -241,8 +241,8 @@ class SandboxLedger:
                 self._job_names.clear()
             created = self.time_ms(start)
             names = (
-                ids.ulid("job_", created, self._hash(b"job:", start, 10)),
-                ids.ulid("ast_", created, self._hash(b"ast:", start, 10)),
+                wire.ulid("job_", created, self._hash(b"job:", start, 10)),
+                wire.ulid("ast_", created, self._hash(b"ast:", start, 10)),
             )
             self._job_names[start] = names
         return names

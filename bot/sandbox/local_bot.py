@@ -11,10 +11,12 @@ from socketserver import ThreadingMixIn
 from typing import Any, Self
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from bot.app import build_deps, create_app
+from bot.app import create_app
 from bot.config import Settings, load_settings
-from bot.listeners import Deps
+from bot.sandbox import SANDBOX_API_KEY
 from bot.serve import wsgi_app
+from bot.wiring.deps import Deps
+from bot.wiring.root import build_deps
 
 
 def local_settings(
@@ -27,6 +29,7 @@ def local_settings(
             "SLACK_SIGNING_SECRET": secret,
             "SLACK_API_URL": slack_api_url,
             "KATALO_API_URL": katalo_url,
+            "KATALO_API_KEY": SANDBOX_API_KEY,
             "DATABASE_URL": database_url,
             "KATALO_REQUESTS_PER_MINUTE": "10000",
             **extra,

@@ -12,7 +12,7 @@ import binascii
 import re
 from typing import Any, Literal
 
-from bot.sandbox.faults import ApiError
+from bot.sandbox.envelope import ApiError
 from bot.sandbox.ledger import SandboxLedger
 
 Order = Literal["newest", "oldest"]

@@ -13,15 +13,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import threading
-import time
-from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.sandbox import SANDBOX_API_KEY
-from bot.sandbox.faults import ApiError, Fault, FaultQueue
+from bot.sandbox.envelope import ApiError
 from bot.sandbox.httpd import Httpd, HttpdLifecycle
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.pages import MoneyAs, Order, Wrapper, events_page
@@ -32,11 +29,11 @@ log = logging.getLogger(__name__)
 SUMMARY_PATH = "/api/v1/usage/summary"
 EVENTS_PATH = "/api/v1/billing/events"
 SummaryVariant = Literal["www", "docs"]
-_REQUEST_LOG_SIZE = 100_000  # enough for any test; bounded so a long demo cannot grow without end
+_MAX_BODY = (1 << 20) - 1  # Katalo's GETs carry no body; a larger one is left unread, the connection closed
 
 
 class SandboxServer(HttpdLifecycle):
-    """A deterministic, offline Katalo API on a local port, with faults to inject.
+    """A deterministic, offline Katalo API on a local port (faults and a request log: tests/stand_ins).
 
     start() / serve_forever() / stop(), `with` and `url` come from HttpdLifecycle.
     """
@@ -66,71 +63,24 @@ class SandboxServer(HttpdLifecycle):
         self.wrapper: Wrapper = wrapper
         self.money_as: MoneyAs = money_as
         self.summary_variant: SummaryVariant = summary_variant
-        self.latency = 0.0  # seconds added to every request, for slow-Katalo tests
         self._api_key = api_key.encode()
         self._generation = 0
-        self._faults: FaultQueue[Fault] = FaultQueue(lambda fault: fault.path)
-        self._log_lock = threading.Lock()
-        self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=_REQUEST_LOG_SIZE)
-        self._counts: Counter[str] = Counter()
         # Bound now (as http.server does) so `url` is known before serving starts.
-        super().__init__(Httpd((host, port), self._handle))
-
-    # --- test controls ---------------------------------------------------------------------------
-
-    def expire_cursors(self) -> None:
-        """Make every cursor issued so far answer 404, as an expired cursor would."""
-        self._generation += 1
-
-    def inject(
-        self,
-        path: str,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-        body: bytes | None = None,
-        delay: float = 0.0,
-        drop: bool = False,
-        times: int | None = 1,
-    ) -> None:
-        """Queue a fault for requests to `path` (no query); see Fault and _apply_fault."""
-        self._faults.add(Fault(path, status, retry_after, body, delay, drop, times))
-
-    def clear_faults(self) -> None:
-        """Forget every queued fault."""
-        self._faults.clear()
-
-    def request_count(self, path: str | None = None) -> int:
-        """Requests that reached the handler, in all or to one path (query excluded)."""
-        with self._log_lock:
-            return self._counts.total() if path is None else self._counts[path]
-
-    @property
-    def requests(self) -> tuple[tuple[str, str, dict[str, str]], ...]:
-        """(method, path, query) of recent requests, oldest first."""
-        with self._log_lock:
-            return tuple(self._log)
-
-    def reset_requests(self) -> None:
-        """Empty the request log and counts."""
-        with self._log_lock:
-            self._log.clear()
-            self._counts.clear()
+        httpd = Httpd(
+            (host, port),
+            self._handle,
+            answer_error=_answer_error,
+            software="katalo-sandbox",
+            max_body=_MAX_BODY,
+        )
+        super().__init__(httpd)
 
     # --- requests --------------------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        """Answer one request: log it, apply latency and faults, then route it."""
+        """Answer one request: route it, and send its body or Katalo's error envelope."""
         url = urlsplit(request.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
-        with self._log_lock:
-            self._log.append((request.command, url.path, query))
-            self._counts[url.path] += 1
-        if self.latency > 0:
-            time.sleep(self.latency)
-        fault = self._faults.take(url.path)
-        if fault is not None and self._apply_fault(request, fault):
-            return
         authorization = request.headers.get("Authorization")
         try:
             status, body = 200, self._route(request.command, url.path, query, authorization)
@@ -141,23 +91,6 @@ class SandboxServer(HttpdLifecycle):
             status, body = 500, ApiError(500, "internal error").envelope()
         retry_after = body["error"]["retry_after"] if status >= 400 else None
         Httpd.send_json(request, status, json.dumps(body, separators=(",", ":")).encode(), retry_after)
-
-    def _apply_fault(self, request: BaseHTTPRequestHandler, fault: Fault) -> bool:
-        """Act out a fault; True when it answered (or dropped) the request, False to go on normally."""
-        if fault.delay > 0:
-            time.sleep(fault.delay)
-        if fault.drop:
-            request.close_connection = True  # the server closes the socket without a byte sent
-            return True
-        if fault.body is not None:
-            Httpd.send_json(request, fault.status or 200, fault.body, fault.retry_after)
-            return True
-        error = fault.error()
-        if error is None:
-            return False
-        payload = json.dumps(error.envelope(), separators=(",", ":")).encode()
-        Httpd.send_json(request, error.status, payload, error.retry_after)
-        return True
 
     def _route(
         self, method: str, path: str, query: dict[str, str], authorization: str | None
@@ -191,3 +124,11 @@ class SandboxServer(HttpdLifecycle):
             raise ApiError(401, "malformed Authorization header: expected Bearer <key>")
         if not hmac.compare_digest(token.strip().encode(), self._api_key):
             raise ApiError(401, "API key is missing, malformed or revoked")
+
+
+def _answer_error(request: BaseHTTPRequestHandler, code: int, message: str | None) -> None:
+    """What http.server refuses by itself (a bad request line, an unknown method), as Katalo's envelope."""
+    status = 405 if code == 501 else code  # 501 is http.server's word for an unknown method
+    error: dict[str, object] = {"code": "bad_request", "message": message or "request not understood"}
+    error |= {"retryable": False, "retry_after": None}
+    Httpd.send_json(request, status, json.dumps({"error": error}).encode(), None)

@@ -1,16 +1,17 @@
-"""A local stand-in for Slack's Web API and `response_url` over real HTTP, for end-to-end tests and the demo.
+"""A local stand-in for Slack's Web API and `response_url` over real HTTP, for the demo and the tests.
 
-Owns what the bot sees of Slack offline: `POST /api/<method>` for the handful of methods the bot and
-Bolt call (answered as Slack answers, `{"ok": false, "error": ...}` with HTTP 200 for API errors),
-bearer-token auth, channels that do not exist or that the bot has not joined, response URLs with
-Slack's five-post and expiry rules, injected faults (429 with Retry-After, 5xx, API errors, delays),
-and a record of every call and post with helpers to wait for them, since answers come from threads.
-slack_sdk uses urllib, so only a real HTTP server can stand in for Slack:
+Owns what the bot sees of Slack offline: `POST /api/<method>` for the methods the bot and Bolt call,
+auth.test, chat.postMessage, chat.getPermalink and conversations.history (any other answers
+unknown_method), answered as Slack answers (`{"ok": false, "error": ...}` with HTTP 200 for API
+errors), bearer-token auth, response URLs with Slack's five-post and expiry rules, and a record of
+every call and post with helpers to wait for them, since answers come from threads. slack_sdk uses
+urllib, so only a real HTTP server can stand in for Slack:
 
     with SlackStandIn(token="xoxb-test") as slack:
         WebClient(token="xoxb-test", base_url=slack.api_url).chat_postMessage(channel="C1", text="hi")
-        assert slack.messages("C1")[0]["text"] == "hi"
+        assert slack.calls("chat.postMessage")[0].params["text"] == "hi"
 
+Faults, refused channels and expiry by hand are the tests' business (tests/stand_ins/slack.py).
 Nothing is logged per request. Block Kit limits are checked by slack_blocks.py, the wire by slack_http.py.
 """
 
@@ -23,18 +24,17 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox.faults import FaultQueue, check_times
-from bot.sandbox.httpd import HttpdLifecycle
+from bot.sandbox.httpd import Httpd, HttpdLifecycle, Request
 from bot.sandbox.slack_blocks import blocks_error
 from bot.sandbox.slack_http import (
+    MAX_BODY,
     BodyError,
-    SlackHttpd,
-    SlackRequest,
+    answer_error,
     header_dict,
     json_body,
     parse_params,
@@ -75,24 +75,11 @@ class Call:
 
 
 @dataclass
-class _Fault:
-    """An injected answer for the next `times` calls of `method` (None: until cleared)."""
-
-    method: str
-    status: int
-    error: str | None
-    retry_after: float | None
-    delay: float
-    times: int | None
-
-
-@dataclass
 class _ResponseUrl:
-    """One issued response URL: when (monotonic), how many posts it accepted, whether expired by hand."""
+    """One issued response URL: when (monotonic), and how many posts it accepted."""
 
     issued: float
     posts: int = 0
-    expired: bool = False
 
 
 class SlackError(Exception):
@@ -104,7 +91,7 @@ class SlackError(Exception):
 
 
 class SlackStandIn(HttpdLifecycle):
-    """Slack's Web API and response URLs on a local port, with faults to inject and a record of traffic.
+    """Slack's Web API and response URLs on a local port, with a record of traffic to wait on.
 
     start() / serve_forever() / stop(), `with` and `url` (the server's root) come from HttpdLifecycle.
     """
@@ -113,10 +100,7 @@ class SlackStandIn(HttpdLifecycle):
     _kind = "Slack stand-in"
 
     def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.known_channels: set[str] | None = None  # None: every channel exists
-        self.member_of: set[str] | None = None  # None: the bot is a member of every channel
         self._token = None if token is None else token.encode()
-        self._faults: FaultQueue[_Fault] = FaultQueue(lambda fault: fault.method)  # has its own lock
         # One condition guards all state below; waiters wake on every call and post.
         self._changed = threading.Condition()
         self._calls: list[Call] = []
@@ -127,14 +111,18 @@ class SlackStandIn(HttpdLifecycle):
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": lambda _params: dict(AUTH_TEST),
             "chat.postMessage": self._post_message,
-            "chat.postEphemeral": self._post_ephemeral,
-            "chat.update": self._update,
             "chat.getPermalink": self._permalink,
-            "conversations.info": self._conversation_info,
             "conversations.history": self._history,
         }
         # Bound now (as http.server does) so the URLs are known before serving starts.
-        super().__init__(SlackHttpd((host, port), self._handle))
+        httpd = Httpd(
+            (host, port),
+            self._handle,
+            answer_error=answer_error,
+            software="katalo-slack-standin",
+            max_body=MAX_BODY,
+        )
+        super().__init__(httpd)
 
     # --- URLs ------------------------------------------------------------------------------------
 
@@ -153,44 +141,6 @@ class SlackStandIn(HttpdLifecycle):
             self._response_urls[url_id] = _ResponseUrl(issued=time.monotonic())
         return self.url + _RESPONSE_PREFIX + url_id
 
-    def expire_response_url(self, url: str) -> None:
-        """Make a response URL answer 404 `expired_url` from now on, as it would after 30 minutes."""
-        with self._changed:
-            self._response_url(url).expired = True
-
-    # --- fault injection -------------------------------------------------------------------------
-
-    def inject(
-        self,
-        method: str,
-        *,
-        status: int = 200,
-        error: str | None = None,
-        retry_after: float | None = None,
-        delay: float = 0.0,
-        times: int | None = 1,
-    ) -> None:
-        """Answer the next `times` calls of Web API `method` (None: every call until cleared) differently.
-
-        After sleeping `delay` seconds: status 429 answers HTTP 429 `ratelimited` with Retry-After
-        (`retry_after`, default 1, rounded up to whole seconds as Slack sends it); another status
-        answers that HTTP status with `{"ok": false, "error": error or a default}`; status 200 with
-        `error` answers HTTP 200 `{"ok": false, "error": error}`; status 200 alone only delays.
-        Faults for one method are used first-in first-out.
-        """
-        if status != 200 and not 400 <= status <= 599:
-            raise ValueError(f"status must be 200 or 400-599, not {status}")
-        check_times(times)
-        if delay < 0 or (retry_after is not None and retry_after < 0):
-            raise ValueError("delay and retry_after cannot be negative")
-        if status == 200 and error is None and delay == 0:
-            raise ValueError("this fault would change nothing: give a status, an error or a delay")
-        self._faults.add(_Fault(method, status, error, retry_after, delay, times))
-
-    def clear_faults(self) -> None:
-        """Forget every injected fault."""
-        self._faults.clear()
-
     # --- recording -------------------------------------------------------------------------------
 
     def calls(self, method: str | None = None) -> list[Call]:
@@ -198,26 +148,10 @@ class SlackStandIn(HttpdLifecycle):
         with self._changed:
             return [call for call in self._calls if method is None or call.method == method]
 
-    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """The arguments of every successful chat.postMessage (to one channel), in order."""
-        with self._changed:
-            return [
-                {k: v for k, v in m.items() if k != _TS}
-                for m in self._messages
-                if channel in (None, m.get("channel"))
-            ]
-
     def posts(self, url: str | None = None) -> list[dict[str, Any]]:
         """The JSON bodies response URLs accepted (at one URL), in order; refused posts are not here."""
         with self._changed:
             return [body for posted_to, body in self._posts if url is None or posted_to == url]
-
-    def reset(self) -> None:
-        """Forget recorded calls, messages and posts; faults, response URLs and the ts sequence stay."""
-        with self._changed:
-            self._calls.clear()
-            self._messages.clear()
-            self._posts.clear()
 
     def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Every call of `method` once there are at least `count`; AssertionError after `timeout` seconds."""
@@ -252,9 +186,13 @@ class SlackStandIn(HttpdLifecycle):
 
     # --- requests --------------------------------------------------------------------------------
 
-    def _handle(self, request: SlackRequest) -> None:
+    def _handle(self, request: Request) -> None:
         """Route one request; a stand-in bug still answers (500) and shows up in the log."""
         path = urlsplit(request.path).path
+        if request.body_unread:
+            # Chunked or oversized: neither slack_sdk client sends them, and the body was not read.
+            send(request, 413, json_body({"ok": False, "error": "request_too_large"}))
+            return
         try:
             if path.startswith(_API_PREFIX):
                 self._handle_api(request, path.removeprefix(_API_PREFIX))
@@ -267,10 +205,11 @@ class SlackStandIn(HttpdLifecycle):
             request.close_connection = True
             send(request, 500, json_body({"ok": False, "error": "internal_error"}))
 
-    def _handle_api(self, request: SlackRequest, method: str) -> None:
-        """A Web API call: record it, act out a fault, check the token, then run the method."""
+    def _handle_api(self, request: Request, method: str) -> None:
+        """A Web API call: record it, let a test's stand-in intercept it, check the token, run the method."""
         arrived = time.monotonic()
         headers = header_dict(request)
+        body_error: str | None
         try:
             params = parse_params(request.body, headers.get("Content-Type"), urlsplit(request.path).query)
         except BodyError as error:
@@ -279,19 +218,20 @@ class SlackStandIn(HttpdLifecycle):
             body_error = None
         with self._changed:
             self._calls.append(Call(method, params, headers, arrived))
-            # Spent under the condition, with the call: whoever sees the call sees its fault used.
-            fault = self._faults.take(method)
+            # Decided under the condition, with the call: whoever sees the call sees its fault used.
+            intercept = self._intercept(method)
             self._changed.notify_all()
-        if fault is not None:
-            time.sleep(fault.delay)
-            if fault.status != 200 or fault.error is not None:
-                self._send_fault(request, fault)
-                return
+        if intercept is not None and intercept(request):
+            return
         try:
             answer = self._run(method, params, headers.get("Authorization"), body_error)
         except SlackError as error:
             answer = {"ok": False, "error": error.error}
         send(request, 200, json_body(answer))
+
+    def _intercept(self, method: str) -> Callable[[Request], bool] | None:
+        """None: every call is answered. Tests' stand-ins (tests/stand_ins/slack.py) inject faults here."""
+        return None
 
     def _run(
         self, method: str, params: dict[str, Any], authorization: str | None, body_error: str | None
@@ -305,17 +245,6 @@ class SlackStandIn(HttpdLifecycle):
             raise SlackError("unknown_method")
         return handler(params)
 
-    @staticmethod
-    def _send_fault(request: SlackRequest, fault: _Fault) -> None:
-        if fault.status == 429:
-            retry_after = 1.0 if fault.retry_after is None else fault.retry_after
-            body = {"ok": False, "error": fault.error or "ratelimited"}
-            send(request, 429, json_body(body), retry_after=retry_after)
-            return
-        default = "internal_error" if fault.status >= 500 else "invalid_request"
-        body = {"ok": False, "error": fault.error or default}
-        send(request, fault.status, json_body(body), retry_after=fault.retry_after)
-
     def _authorize(self, authorization: str | None) -> None:
         """SlackError unless the call carries `Bearer <token>` (when a token is set)."""
         if self._token is None:
@@ -326,7 +255,7 @@ class SlackStandIn(HttpdLifecycle):
         if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), self._token):
             raise SlackError("invalid_auth")
 
-    def _handle_response_url(self, request: SlackRequest, url_id: str) -> None:
+    def _handle_response_url(self, request: Request, url_id: str) -> None:
         """A post to a response URL: 200 `ok` and recorded, or 404/400 with Slack's plain-text reason."""
         if request.command != "POST":
             send(request, 405, text_body("method_not_allowed"))
@@ -335,7 +264,7 @@ class SlackStandIn(HttpdLifecycle):
             state = self._response_urls.get(url_id)
             if state is None:
                 refusal: tuple[int, str] | None = (404, "invalid_url")
-            elif state.expired or time.monotonic() - state.issued > RESPONSE_URL_TTL:
+            elif time.monotonic() - state.issued > RESPONSE_URL_TTL:
                 refusal = (404, "expired_url")
             elif state.posts >= RESPONSE_URL_MAX_POSTS:
                 refusal = (404, "used_url")
@@ -364,23 +293,9 @@ class SlackStandIn(HttpdLifecycle):
         }
         message["ts"] = ts
         with self._changed:
-            self._messages.append({**params, _TS: ts})  # messages() hands back the arguments alone
+            self._messages.append({**params, _TS: ts})  # for conversations.history
             self._changed.notify_all()
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
-
-    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        self._channel(params, posting=True)
-        if not params.get("user"):
-            raise SlackError("user_not_in_channel")
-        _check_content(params)
-        return {"ok": True, "message_ts": self._next_ts()}
-
-    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(params, posting=False)
-        if not params.get("ts"):
-            raise SlackError("message_not_found")
-        _check_content(params)
-        return {"ok": True, "channel": channel, "ts": params["ts"], "text": params.get("text", "")}
 
     def _permalink(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params, posting=False)
@@ -391,13 +306,6 @@ class SlackStandIn(HttpdLifecycle):
             "ok": True,
             "channel": channel,
             "permalink": f"{TEAM_URL}archives/{channel}/p{ts.replace('.', '')}",
-        }
-
-    def _conversation_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(params, posting=False)
-        return {
-            "ok": True,
-            "channel": {"id": channel, "name": "general", "is_member": _has(self.member_of, channel)},
         }
 
     def _history(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -416,29 +324,17 @@ class SlackStandIn(HttpdLifecycle):
         return {"ok": True, "messages": shown, "has_more": False}
 
     def _channel(self, params: dict[str, Any], *, posting: bool) -> str:
-        """The `channel` argument; SlackError for a missing or unknown channel, or (posting) a non-member."""
+        """The `channel` argument; SlackError when there is none. Here every channel exists and has the bot
+        (`posting`: whether the bot must be a member; tests' stand-ins refuse some channels)."""
         channel = str(params.get("channel") or "")
-        if not channel or not _has(self.known_channels, channel):
+        if not channel:
             raise SlackError("channel_not_found")
-        if posting and not _has(self.member_of, channel):
-            raise SlackError("not_in_channel")
         return channel
 
     def _next_ts(self) -> str:
         with self._changed:
             micros = next(self._ts)
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _response_url(self, url: str) -> _ResponseUrl:
-        """The state of a URL new_response_url() gave; ValueError for any other."""
-        state = self._response_urls.get(_url_id(url))
-        if not url.startswith(self.url + _RESPONSE_PREFIX) or state is None:
-            raise ValueError(f"{url!r} is not a response URL of this stand-in")
-        return state
-
-
-def _has(allowed: Collection[str] | None, channel: str) -> bool:
-    return allowed is None or channel in allowed
 
 
 def _check_content(params: dict[str, Any]) -> None:

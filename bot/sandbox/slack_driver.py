@@ -44,7 +44,7 @@ class SlackDriver:
     ) -> dict[str, str]:
         """Slack's headers for `body`: content type, timestamp and a signature made with `secret`."""
         stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
+        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body) or ""
         return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
@@ -154,13 +154,3 @@ class SlackDriver:
             ],
         }
         return self.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM), response_url
-
-
-def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The buttons of a message, by their visible text."""
-    return {
-        e["text"]["text"]: e
-        for b in message.get("blocks", [])
-        if b["type"] == "actions"
-        for e in b["elements"]
-    }

@@ -1,9 +1,8 @@
-"""The Slack stand-in's HTTP plumbing: a request handler that keeps the body, and Slack's body formats.
+"""The Slack stand-in's wire formats, on top of httpd.py's server and request handler.
 
-Owns reading a request body (Httpd's own handler throws bodies away, as the Katalo sandbox needs no
-body), parsing Web API parameters the ways slack_sdk sends them (form-encoded or JSON, plus the query
-string), header names in one spelling, and writing complete HTTP/1.1 answers. What to answer is
-slack.py's business.
+Owns parsing Web API parameters the ways slack_sdk sends them (form-encoded or JSON, plus the query
+string), header names in one spelling, and Slack's answer bodies (JSON, or plain text for response
+URLs) with Retry-After as Slack writes it. What to answer is slack.py's business.
 """
 
 from __future__ import annotations
@@ -11,16 +10,15 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.sandbox.httpd import Httpd, send_complete
+from bot.sandbox.httpd import send_complete
 
 # Slack sends these form fields as JSON text; decoded, a test compares them with the dicts it built.
 JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "metadata"})
-_MAX_BODY = 8 << 20  # far above any Slack message (40,000 characters of text, 50 blocks)
+MAX_BODY = 8 << 20  # far above any Slack message (40,000 characters of text, 50 blocks)
 
 
 class BodyError(Exception):
@@ -31,48 +29,9 @@ class BodyError(Exception):
         self.error = error
 
 
-class SlackRequest(BaseHTTPRequestHandler):
-    """Reads the whole body into `body`, then hands the request to the server's callback."""
-
-    protocol_version = "HTTP/1.1"  # keep-alive: slack_sdk opens a connection per call, Bolt's tests many
-    server_version = "katalo-slack-standin"
-    sys_version = ""
-    timeout = 60  # an idle keep-alive connection is closed after a minute
-    # Headers and body go out in two writes; with Nagle on, the second waits ~40 ms for the client's
-    # delayed ACK on every small response.
-    disable_nagle_algorithm = True
-    server: SlackHttpd
-    body: bytes = b""
-
-    def _dispatch(self) -> None:
-        length = self.headers.get("Content-Length") or "0"
-        # Chunked or oversized bodies are refused and the connection closed: neither slack_sdk client
-        # sends them, and skipping a body we did not read would desynchronise the connection.
-        if self.headers.get("Transfer-Encoding") or not length.isdigit() or int(length) > _MAX_BODY:
-            self.close_connection = True
-            send(self, 413, json_body({"ok": False, "error": "request_too_large"}))
-            return
-        self.body = self.rfile.read(int(length))
-        self.server.callback(self)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Errors http.server raises itself (bad request line, oversized headers) in Slack's JSON shape."""
-        self.close_connection = True
-        send(self, code, json_body({"ok": False, "error": "invalid_request"}))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: test output stays clean, and a log line is one more place a token could leak."""
-
-
-class SlackHttpd(Httpd):
-    """Httpd (quiet, no reverse DNS on bind, closable with its keep-alive connections) with SlackRequest."""
-
-    def __init__(self, address: tuple[str, int], callback: Callable[[SlackRequest], None]) -> None:
-        super().__init__(address, callback)  # type: ignore[arg-type]  # it is only ever given SlackRequests
-        # socketserver builds each request's handler from this attribute; Httpd's handler drops bodies.
-        self.RequestHandlerClass = SlackRequest
+def answer_error(request: BaseHTTPRequestHandler, status: int, message: str | None) -> None:
+    """What http.server refuses by itself (a bad request line, oversized headers), in Slack's JSON shape."""
+    send(request, status, json_body({"ok": False, "error": "invalid_request"}))
 
 
 def json_body(payload: dict[str, Any]) -> tuple[bytes, str]:

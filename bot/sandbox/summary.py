@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.sandbox import ids
+from bot.sandbox import wire
 
 ORGANIZATION_ID = "org_sandbox"
 TIERS = (100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000)
@@ -89,7 +89,7 @@ class SummaryBook:
             if self._included is None:
                 self._included = self._plan()
             count, now = self._ledger.state()
-            start, end = ids.month_bounds(now)
+            start, end = wire.month_bounds(now)
             tally = self._advance(start, count)
             return _render(self._ledger.access_enabled, tally, (start, end), self._included)
 
@@ -107,7 +107,7 @@ class SummaryBook:
         """The smallest tier covering the projected month, sized once from the ledger as constructed."""
         # Fixed at first use so appends never resize the plan mid-period, as a real plan would not be.
         count, now = self._ledger.initial_state
-        start, end = ids.month_bounds(now)
+        start, end = wire.month_bounds(now)
         consumed = self._advance(start, count).consumed
         elapsed = now - start
         projected = consumed * (end - start) / elapsed if elapsed > 0 else consumed
@@ -119,7 +119,7 @@ def _render(access: bool, tally: Tally, period: tuple[int, int], included: int) 
     return {
         "organization_id": ORGANIZATION_ID,
         "access": {"enabled": access},
-        "billing_period": {"start_at": ids.iso_z(period[0]), "end_at": ids.iso_z(period[1])},
+        "billing_period": {"start_at": wire.iso_z(period[0]), "end_at": wire.iso_z(period[1])},
         "usage": {
             "included": included,
             "consumed": consumed,

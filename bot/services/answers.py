@@ -19,7 +19,7 @@ from bot.blocks.usage import build_usage
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.ledger.mirror import LedgerMirror
-from bot.parsing import JOB_ID, BadJobId, Help, Intent, JobEvents, LatestEvents, Usage
+from bot.parsing import JOB_ID, BadJobId, Help, Intent, JobEvents, LatestEvents, UsageIntent
 
 MIRROR_MAX_AGE = 60.0  # seconds: an answer from the mirror is at most this far behind the ledger
 MIRROR_TIME_LIMIT = 5.0  # seconds a user waits at most for the mirror to catch up
@@ -36,7 +36,7 @@ class Answers:
         """The reply to an intent; Katalo's expected failures are replies too."""
         try:
             match intent:
-                case Usage():
+                case UsageIntent():
                     return self.usage(shared_by=shared_by)
                 case JobEvents(job_id):
                     return self.job_events(job_id, shared_by=shared_by)

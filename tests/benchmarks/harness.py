@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import FORM, SlackDriver
+from tests.stand_ins.slack import SlackDouble
 
 BOT_TOKEN = "xoxb-bench-BOT-TOKEN-0042"
 SIGNING_SECRET = "bench-signing-SECRET-7f21"
@@ -204,7 +204,7 @@ def start_server(
 
 
 def start_bot(
-    env: Mapping[str, str], workdir: Path, slack: SlackStandIn, katalo_url: str, database_url: str
+    env: Mapping[str, str], workdir: Path, slack: SlackDouble, katalo_url: str, database_url: str
 ) -> Server:
     """`katalo-bot serve` as deployed (defaults for everything but where Slack, Katalo and the DB are)."""
     port = free_port()
@@ -220,7 +220,7 @@ def start_bot(
     return start_server("katalo-bot serve", bot_command("serve"), environment, port, workdir / "serve.log")
 
 
-def start_bare(workdir: Path, slack: SlackStandIn) -> Server:
+def start_bare(workdir: Path, slack: SlackDouble) -> Server:
     """tests/benchmarks/bare_app.py served as `katalo-bot serve` serves the bot (bot/web/server.py)."""
     port = free_port()
     environment = clean_environment(
@@ -252,7 +252,7 @@ class Commander:
     """Sends `/katalo <text>` to a server the way Slack does: signed, form-encoded, with a response_url."""
 
     url: str
-    slack: SlackStandIn
+    slack: SlackDouble
 
     def __post_init__(self) -> None:
         self._driver = SlackDriver(bot_url=self.url, slack=self.slack, secret=SIGNING_SECRET)

@@ -34,7 +34,7 @@ from bot.ledger.mirror import LedgerMirror
 from bot.ledger.queries import LedgerQueries
 from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SandboxServer
+from tests.stand_ins.katalo import KataloDouble
 
 
 def timed_sync(sandbox_url: str, database_url: str) -> tuple[float, int, str]:
@@ -75,7 +75,7 @@ def main() -> None:
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     rows: dict[str, Any] = {"events": args.events, "database": database_url.split(":")[0]}
     # The sandbox serves from this process; the sync runs as its own process, measured alone.
-    with SandboxServer(SandboxLedger(events=args.events)) as sandbox:
+    with KataloDouble(SandboxLedger(events=args.events)) as sandbox:
         seconds, rss, line = timed_sync(sandbox.url, database_url)
         print(line, file=sys.stderr)
         rows.update(initial_sync_s=round(seconds, 1), initial_events_per_s=round(args.events / seconds))
@@ -107,7 +107,7 @@ def main() -> None:
     Path(args.json).write_text(json.dumps(rows, indent=2))
 
 
-def digest_figures(sandbox: SandboxServer, database_url: str) -> dict[str, Any]:
+def digest_figures(sandbox: KataloDouble, database_url: str) -> dict[str, Any]:
     """Compose and build yesterday's digest on the synced mirror (the sandbox still serving): median ms."""
     engine = open_database(database_url)
     client = KataloClient(

@@ -64,8 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SUMMARY_PATH, SandboxServer
-from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.server import SUMMARY_PATH
 from bot.services.answers import MIRROR_MAX_AGE
 from tests.benchmarks.harness import (
     BOT_TOKEN,
@@ -87,6 +86,8 @@ from tests.benchmarks.harness import (
 )
 from tests.benchmarks.hostile import probe_under_slow_peers, send_big_body
 from tests.benchmarks.ledger import timed_sync
+from tests.stand_ins.katalo import KataloDouble
+from tests.stand_ins.slack import SlackDouble
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,8 @@ def sqlite_url(path: Path) -> str:
 
 
 @contextmanager
-def fakes(events: int = SMALL_LEDGER) -> Iterator[tuple[SandboxServer, SlackStandIn]]:
-    with SandboxServer(SandboxLedger(events=events)) as katalo, SlackStandIn(token=BOT_TOKEN) as slack:
+def fakes(events: int = SMALL_LEDGER) -> Iterator[tuple[KataloDouble, SlackDouble]]:
+    with KataloDouble(SandboxLedger(events=events)) as katalo, SlackDouble(token=BOT_TOKEN) as slack:
         yield katalo, slack
 
 
@@ -182,7 +183,7 @@ def running(start: Callable[..., Server], *args: Any) -> Iterator[Server]:
         server.stop()
 
 
-def answered(slack: SlackStandIn, count: int, timeout: float) -> int:
+def answered(slack: SlackDouble, count: int, timeout: float) -> int:
     """How many answers were posted, waiting up to `timeout` for `count` of them."""
     try:
         return len(slack.wait_for_posts(None, count, timeout=timeout))
@@ -364,7 +365,7 @@ def measure_usage_server(plan: Plan, workdir: Path, record: Record) -> tuple[dic
     }
 
 
-def throughput(plan: Plan, slack: SlackStandIn, server: Server, commander: Commander) -> dict[str, Any]:
+def throughput(plan: Plan, slack: SlackDouble, server: Server, commander: Commander) -> dict[str, Any]:
     """One throughput run: signed requests prepared first, then sent from light keep-alive clients."""
     slack.reset()
     prepared = [commander.request("usage") for _ in range(plan.requests)]

@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import ids
+from bot import slack_ids
 from bot.blocks.events import JOB_EVENTS_PER_PAGE, build_job_events, build_latest_events
 from bot.blocks.limits import SlackLimitError, check_message, displayed_texts
 from bot.blocks.replies import build_bad_job_id, build_error, build_help, build_refusal
 from bot.blocks.usage import build_usage
+from bot.figures import Freshness
 from bot.katalo.cache import Fetched
 from bot.katalo.errors import KataloRateLimited, KataloUnauthorized, KataloUnavailable
 from bot.katalo.models import BillingEvent, UsageSummary
-from bot.ledger.mirror import Freshness
 from tests.conftest import read_fixture
 
 NOW = datetime(2026, 11, 24, 14, 2, tzinfo=UTC)
@@ -75,7 +75,7 @@ def test_usage_buttons_refresh_and_share():
     """A private usage reply offers Refresh and Share; a shared copy has no buttons and names the sharer."""
     private = build_usage(summary(), now=NOW, tz=UTC)
     action_ids = [e["action_id"] for b in private["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert action_ids == [ids.REFRESH_USAGE, ids.SHARE_TO_CHANNEL]
+    assert action_ids == [slack_ids.REFRESH_USAGE, slack_ids.SHARE_TO_CHANNEL]
     shared = build_usage(summary(), now=NOW, tz=UTC, shared_by="U0ALICE")
     check_message(shared)
     assert all(b["type"] != "actions" for b in shared["blocks"])
@@ -148,8 +148,11 @@ def test_latest_events_buttons_move_by_position():
     message = build_latest_events(events, freshness=FRESH, tz=UTC, at_newest=True, has_older=True)
     check_message(message)
     buttons = {e["action_id"]: json.loads(e["value"]) for e in message["blocks"][-1]["elements"]}
-    assert ids.EVENTS_NEWER not in buttons
-    assert buttons[ids.EVENTS_OLDER]["before"] == [events[-1].created_at.isoformat(), events[-1].event_id]
+    assert slack_ids.EVENTS_NEWER not in buttons
+    assert buttons[slack_ids.EVENTS_OLDER]["before"] == [
+        events[-1].created_at.isoformat(),
+        events[-1].event_id,
+    ]
 
 
 @pytest.mark.parametrize(

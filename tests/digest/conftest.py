@@ -11,7 +11,6 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.app import slack_client
 from bot.config import load_settings
 from bot.digest.deliver import DigestPoster
 from bot.digest.store import DigestStore
@@ -21,11 +20,12 @@ from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
 from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SandboxServer
-from bot.sandbox.slack import SlackStandIn
+from bot.wiring.root import slack_client
 from tests.conftest import NOW
 from tests.fakes import FakeClock
 from tests.ledger.helpers import TEST_RETRY
+from tests.stand_ins.katalo import KataloDouble
+from tests.stand_ins.slack import SlackDouble
 
 TOKEN = "xoxb-digest-test"
 CHANNEL = "C0DIGEST"
@@ -36,8 +36,8 @@ BEFORE_NINE_BERLIN = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # 08:30 in Berli
 @dataclass
 class Rig:
     engine: Engine
-    katalo: SandboxServer
-    slack: SlackStandIn
+    katalo: KataloDouble
+    slack: SlackDouble
     clock: FakeClock
     store: DigestStore
     poster: DigestPoster
@@ -50,7 +50,7 @@ class Rig:
 
 
 def make_poster(
-    engine: Engine, katalo: SandboxServer, slack: SlackStandIn, clock: FakeClock
+    engine: Engine, katalo: KataloDouble, slack: SlackDouble, clock: FakeClock
 ) -> tuple[DigestPoster, KataloClient, LedgerMirror]:
     client = KataloClient(
         katalo.url,
@@ -69,7 +69,7 @@ def make_poster(
 @pytest.fixture
 def rig(engine, start_sandbox) -> Iterator[Rig]:
     katalo = start_sandbox(SandboxLedger(seed=3, events=2000, now=NOW))
-    with SlackStandIn(token=TOKEN) as slack:
+    with SlackDouble(token=TOKEN) as slack:
         clock = FakeClock(start=BEFORE_NINE_BERLIN)
         poster, client, mirror = make_poster(engine, katalo, slack, clock)
         poster.store.subscribe(CHANNEL, time(9), BERLIN, by="U0ALICE", now=clock.now())

@@ -14,9 +14,9 @@ from bot.digest.store import DigestStore
 from bot.katalo.budget import RequestBudget
 from bot.katalo.cache import SingleFlightCache
 from bot.katalo.client import KataloClient
-from bot.sandbox.slack import SlackStandIn
 from tests.digest.conftest import BERLIN, CHANNEL, TOKEN
 from tests.fakes import FakeClock
+from tests.stand_ins.slack import SlackDouble
 
 NOVEMBER = {"start_at": "2026-11-01T00:00:00Z", "end_at": "2026-12-01T00:00:00Z"}
 DECEMBER = {"start_at": "2026-12-01T00:00:00Z", "end_at": "2027-01-01T00:00:00Z"}
@@ -57,7 +57,7 @@ def alerts(engine):
     )
     store = DigestStore(engine)
     store.subscribe(CHANNEL, time(9), BERLIN, by=None, now=clock.now())
-    with SlackStandIn(token=TOKEN) as slack:
+    with SlackDouble(token=TOKEN) as slack:
         checker = AlertChecker(store, client, WebClient(token=TOKEN, base_url=slack.api_url), now=clock.now)
         yield katalo, checker, slack
 

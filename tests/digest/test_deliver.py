@@ -8,6 +8,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 from bot.blocks.limits import check_message
+from bot.config import Allowlist
 from bot.db.engine import open_database
 from bot.digest.schedule import day_window
 from bot.digest.store import STALE_POSTING
@@ -207,7 +208,7 @@ def test_a_failure_while_composing_holds_no_claim(rig, monkeypatch):
 
 def test_channels_outside_the_allowlist_get_no_digest(rig):
     """With ALLOWED_CHANNEL_IDS set, a subscription elsewhere is skipped and a manual post refused."""
-    rig.poster.allowed_channels = frozenset({"C0ELSEWHERE"})
+    rig.poster.allowlist = Allowlist(channels=frozenset({"C0ELSEWHERE"}))
     rig.clock.advance(30 * 60)
     assert [o.status for o in rig.poster.run_due()] == ["not_allowed"]
     assert rig.poster.post(CHANNEL, BERLIN, TODAY).status == "failed"

@@ -14,9 +14,9 @@ import pytest
 
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.local_bot import LocalBot, local_settings
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.slack_driver import SlackDriver, buttons
+from bot.sandbox.slack_driver import SlackDriver
 from tests.conftest import NOW
+from tests.stand_ins.slack import SlackDouble, buttons
 
 __all__ = ["BOT_TOKEN", "SIGNING_SECRET", "Bot", "buttons"]
 
@@ -30,7 +30,7 @@ CHANNEL = "C0BILLING"
 class Bot(SlackDriver):
     """A running bot, the driver that talks to it as Slack does, and the fakes around it."""
 
-    katalo: Any = None  # SandboxServer
+    katalo: Any = None  # KataloDouble
 
     @property
     def url(self) -> str:
@@ -44,7 +44,7 @@ def make_bot(tmp_path, start_sandbox) -> Iterator[Callable[..., Bot]]:
 
     def make(env: dict[str, str] | None = None, **sandbox_options: Any) -> Bot:
         katalo = start_sandbox(SandboxLedger(seed=7, events=237, now=NOW), **sandbox_options)
-        slack = SlackStandIn(token=BOT_TOKEN).start()
+        slack = SlackDouble(token=BOT_TOKEN).start()
         settings = local_settings(
             token=BOT_TOKEN,
             secret=SIGNING_SECRET,

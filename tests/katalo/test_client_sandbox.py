@@ -25,13 +25,13 @@ from bot.katalo.models import BillingEvent
 from bot.katalo.transport import RetryPolicy
 from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SandboxServer
+from tests.stand_ins.katalo import KataloDouble
 
 FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05)
 
 
 def connect(
-    sandbox: SandboxServer,
+    sandbox: KataloDouble,
     *,
     key: str = SANDBOX_API_KEY,
     per_minute: int = 1000,

@@ -13,14 +13,14 @@ from bot.katalo.client import KataloClient
 from bot.katalo.transport import RetryPolicy
 from bot.ledger.mirror import LedgerMirror
 from bot.sandbox import SANDBOX_API_KEY
-from bot.sandbox.server import SandboxServer
+from tests.stand_ins.katalo import KataloDouble
 
 EVENTS_PATH = "/api/v1/billing/events"
 # Fast retries, and a budget large enough not to matter: these tests are about the walk.
 TEST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05, max_total_wait=1.0, budget_wait=1.0)
 
 
-def client_for(sandbox: SandboxServer) -> KataloClient:
+def client_for(sandbox: KataloDouble) -> KataloClient:
     return KataloClient(
         sandbox.url,
         SANDBOX_API_KEY,
@@ -31,7 +31,7 @@ def client_for(sandbox: SandboxServer) -> KataloClient:
 
 
 def mirror_for(
-    engine: Engine, sandbox: SandboxServer, *, page_limit: int = 50, **options: object
+    engine: Engine, sandbox: KataloDouble, *, page_limit: int = 50, **options: object
 ) -> LedgerMirror:
     return LedgerMirror(engine, client_for(sandbox), page_limit=page_limit, retry=TEST_RETRY, **options)
 
@@ -42,5 +42,5 @@ def stored_ids(engine: Engine) -> Counter[str]:
         return Counter(connection.execute(select(ledger_events.c.event_id)).scalars())
 
 
-def ledger_ids(sandbox: SandboxServer) -> Counter[str]:
+def ledger_ids(sandbox: KataloDouble) -> Counter[str]:
     return Counter(event["event_id"] for event in sandbox.ledger.iter_events())

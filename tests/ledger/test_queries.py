@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from bot.figures import Tally
 from bot.katalo.models import BillingEvent
-from bot.ledger.queries import LedgerQueries, Tally
+from bot.ledger.queries import LedgerQueries
 from bot.sandbox.ledger import SandboxLedger
 from tests.conftest import NOW
 from tests.ledger.helpers import mirror_for

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from bot.blocks.limits import check_message, displayed_texts
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.local_bot import LocalBot, local_settings
-from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver
 from tests.conftest import NOW
+from tests.stand_ins.slack import SlackDouble
 
 TOKEN, SECRET = "xoxb-hostile", "hostile-signing-secret"
 CONTROL = [
@@ -51,12 +51,12 @@ _UNESCAPED = re.compile(r"<[!@#]|<https?://")
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    from bot.sandbox.server import SandboxServer
+    from tests.stand_ins.katalo import KataloDouble
 
     tmp = tmp_path_factory.mktemp("hostile")
     with (
-        SandboxServer(SandboxLedger(seed=6, events=200, now=NOW)) as katalo,
-        SlackStandIn(token=TOKEN) as slack,
+        KataloDouble(SandboxLedger(seed=6, events=200, now=NOW)) as katalo,
+        SlackDouble(token=TOKEN) as slack,
     ):
         settings_ = local_settings(
             token=TOKEN,

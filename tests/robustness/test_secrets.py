@@ -11,9 +11,9 @@ import pytest
 from bot.logs import RedactSecrets
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.local_bot import LocalBot, local_settings
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.slack_driver import SlackDriver, buttons
+from bot.sandbox.slack_driver import SlackDriver
 from tests.conftest import NOW
+from tests.stand_ins.slack import SlackDouble, buttons
 
 SECRETS = {
     "KATALO_API_KEY": "kat_live_pkSCAN.KATALOSECRETVALUE9",
@@ -26,7 +26,7 @@ SUMMARY = "/api/v1/usage/summary"
 @pytest.fixture
 def scanned(tmp_path, start_sandbox, caplog):
     katalo = start_sandbox(SandboxLedger(seed=4, events=300, now=NOW), api_key=SECRETS["KATALO_API_KEY"])
-    with SlackStandIn(token=SECRETS["SLACK_BOT_TOKEN"]) as slack:
+    with SlackDouble(token=SECRETS["SLACK_BOT_TOKEN"]) as slack:
         settings = local_settings(
             token=SECRETS["SLACK_BOT_TOKEN"],
             secret=SECRETS["SLACK_SIGNING_SECRET"],

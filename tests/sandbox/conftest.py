@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SandboxServer
 from tests.sandbox.helpers import AUTH, NOW
+from tests.stand_ins.katalo import KataloDouble
 
 
 @pytest.fixture
@@ -21,23 +21,23 @@ def ledger() -> SandboxLedger:
 
 @pytest.fixture
 def make_server(
-    ledger: SandboxLedger, start_sandbox: Callable[..., SandboxServer]
-) -> Callable[..., SandboxServer]:
-    """Start a SandboxServer on port 0 with the given options (default: this module's ledger)."""
+    ledger: SandboxLedger, start_sandbox: Callable[..., KataloDouble]
+) -> Callable[..., KataloDouble]:
+    """Start a KataloDouble on port 0 with the given options (default: this module's ledger)."""
 
-    def make(**options: Any) -> SandboxServer:
+    def make(**options: Any) -> KataloDouble:
         return start_sandbox(options.pop("ledger", ledger), **options)
 
     return make
 
 
 @pytest.fixture
-def server(make_server: Callable[..., SandboxServer]) -> SandboxServer:
+def server(make_server: Callable[..., KataloDouble]) -> KataloDouble:
     return make_server()
 
 
 @pytest.fixture
-def client(server: SandboxServer) -> Iterator[httpx.Client]:
+def client(server: KataloDouble) -> Iterator[httpx.Client]:
     """An authenticated keep-alive client of `server`."""
     with httpx.Client(base_url=server.url, headers=AUTH, timeout=5) as client:
         yield client

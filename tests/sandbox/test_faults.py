@@ -1,4 +1,4 @@
-"""SandboxServer fault injection over real HTTP: statuses, raw bodies, delays, drops, counts, latency."""
+"""KataloDouble fault injection over real HTTP: statuses, raw bodies, delays, drops, counts, latency."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import time
 import httpx
 import pytest
 
-from bot.sandbox.server import SandboxServer
 from tests.sandbox.helpers import EVENTS, SUMMARY
+from tests.stand_ins.katalo import KataloDouble
 
 
-def test_429_carries_retry_after_in_body_and_header(server: SandboxServer, client: httpx.Client) -> None:
+def test_429_carries_retry_after_in_body_and_header(server: KataloDouble, client: httpx.Client) -> None:
     """An injected 429 is rate_limited, retryable, with retry_after and a Retry-After header."""
     server.inject(SUMMARY, status=429, retry_after=7)
     response = client.get(SUMMARY)
@@ -27,7 +27,7 @@ def test_429_carries_retry_after_in_body_and_header(server: SandboxServer, clien
     }
 
 
-def test_429_without_retry_after_has_no_header(server: SandboxServer, client: httpx.Client) -> None:
+def test_429_without_retry_after_has_no_header(server: KataloDouble, client: httpx.Client) -> None:
     """retry_after None is sent as null, and no Retry-After header goes out."""
     server.inject(SUMMARY, status=429)
     response = client.get(SUMMARY)
@@ -35,7 +35,7 @@ def test_429_without_retry_after_has_no_header(server: SandboxServer, client: ht
     assert "retry-after" not in response.headers
 
 
-def test_fractional_retry_after_is_kept(server: SandboxServer, client: httpx.Client) -> None:
+def test_fractional_retry_after_is_kept(server: KataloDouble, client: httpx.Client) -> None:
     """Fractions survive in both places, so client tests need not sleep whole seconds."""
     server.inject(SUMMARY, status=429, retry_after=0.25)
     response = client.get(SUMMARY)
@@ -53,7 +53,7 @@ def test_fractional_retry_after_is_kept(server: SandboxServer, client: httpx.Cli
     ],
 )
 def test_status_fault_answers_the_documented_envelope(
-    server: SandboxServer, client: httpx.Client, status: int, code: str, retryable: bool
+    server: KataloDouble, client: httpx.Client, status: int, code: str, retryable: bool
 ) -> None:
     """A status fault answers that status with its code from the error table."""
     server.inject(EVENTS, status=status)
@@ -69,7 +69,7 @@ def test_status_fault_answers_the_documented_envelope(
 
 @pytest.mark.parametrize(("body", "status"), [(b"<html>oops", None), (b'{"usage": 5}', None), (b"{", 502)])
 def test_body_fault_is_sent_verbatim(
-    server: SandboxServer, client: httpx.Client, body: bytes, status: int | None
+    server: KataloDouble, client: httpx.Client, body: bytes, status: int | None
 ) -> None:
     """A body fault sends those exact bytes, with status 200 unless one is given."""
     server.inject(SUMMARY, body=body, status=status)
@@ -78,7 +78,7 @@ def test_body_fault_is_sent_verbatim(
     assert response.status_code == (status or 200)
 
 
-def test_delay_fault_slows_then_answers_normally(server: SandboxServer, client: httpx.Client) -> None:
+def test_delay_fault_slows_then_answers_normally(server: KataloDouble, client: httpx.Client) -> None:
     """A delay-only fault holds the answer back, then answers as usual."""
     server.inject(SUMMARY, delay=0.3)
     started = time.monotonic()
@@ -87,14 +87,14 @@ def test_delay_fault_slows_then_answers_normally(server: SandboxServer, client: 
     assert response.status_code == 200
 
 
-def test_delay_makes_a_client_time_out(server: SandboxServer, client: httpx.Client) -> None:
+def test_delay_makes_a_client_time_out(server: KataloDouble, client: httpx.Client) -> None:
     """A delay longer than the client's read timeout surfaces as a timeout."""
     server.inject(SUMMARY, delay=0.5)
     with pytest.raises(httpx.ReadTimeout):
         client.get(SUMMARY, timeout=0.1)
 
 
-def test_drop_closes_without_a_response(server: SandboxServer, client: httpx.Client) -> None:
+def test_drop_closes_without_a_response(server: KataloDouble, client: httpx.Client) -> None:
     """A drop fault closes the connection with no bytes sent; the next request is served."""
     server.inject(SUMMARY, drop=True)
     with pytest.raises(httpx.RemoteProtocolError):
@@ -102,13 +102,13 @@ def test_drop_closes_without_a_response(server: SandboxServer, client: httpx.Cli
     assert client.get(SUMMARY).status_code == 200
 
 
-def test_times_counts_uses(server: SandboxServer, client: httpx.Client) -> None:
+def test_times_counts_uses(server: KataloDouble, client: httpx.Client) -> None:
     """times=2 applies to two requests, then the path answers normally."""
     server.inject(SUMMARY, status=500, times=2)
     assert [client.get(SUMMARY).status_code for _ in range(3)] == [500, 500, 200]
 
 
-def test_times_none_lasts_until_cleared(server: SandboxServer, client: httpx.Client) -> None:
+def test_times_none_lasts_until_cleared(server: KataloDouble, client: httpx.Client) -> None:
     """times=None keeps failing until clear_faults()."""
     server.inject(SUMMARY, status=503, times=None)
     assert [client.get(SUMMARY).status_code for _ in range(4)] == [503] * 4
@@ -116,7 +116,7 @@ def test_times_none_lasts_until_cleared(server: SandboxServer, client: httpx.Cli
     assert client.get(SUMMARY).status_code == 200
 
 
-def test_faults_are_fifo_per_path(server: SandboxServer, client: httpx.Client) -> None:
+def test_faults_are_fifo_per_path(server: KataloDouble, client: httpx.Client) -> None:
     """Faults for a path are consumed in the order queued; other paths are untouched."""
     server.inject(SUMMARY, status=429, retry_after=1)
     server.inject(SUMMARY, status=500)
@@ -124,7 +124,7 @@ def test_faults_are_fifo_per_path(server: SandboxServer, client: httpx.Client) -
     assert [client.get(SUMMARY).status_code for _ in range(3)] == [429, 500, 200]
 
 
-def test_faulted_requests_are_counted(server: SandboxServer, client: httpx.Client) -> None:
+def test_faulted_requests_are_counted(server: KataloDouble, client: httpx.Client) -> None:
     """request_count includes requests that were faulted, dropped included."""
     server.inject(SUMMARY, drop=True)
     server.inject(SUMMARY, status=500)
@@ -135,7 +135,7 @@ def test_faulted_requests_are_counted(server: SandboxServer, client: httpx.Clien
     assert server.request_count(SUMMARY) == 3
 
 
-def test_latency_applies_to_every_request(server: SandboxServer, client: httpx.Client) -> None:
+def test_latency_applies_to_every_request(server: KataloDouble, client: httpx.Client) -> None:
     """The latency attribute delays every answer by that many seconds."""
     server.latency = 0.15
     started = time.monotonic()
@@ -144,7 +144,7 @@ def test_latency_applies_to_every_request(server: SandboxServer, client: httpx.C
     assert time.monotonic() - started >= 0.3
 
 
-def test_inject_refuses_zero_times(server: SandboxServer) -> None:
+def test_inject_refuses_zero_times(server: KataloDouble) -> None:
     """times=0 would be a fault that never fires: it is refused."""
     with pytest.raises(ValueError, match="times"):
         server.inject(SUMMARY, status=500, times=0)

@@ -1,4 +1,4 @@
-"""SandboxServer over real HTTP: auth, headers, routing, summary variants, pagination and cursors."""
+"""KataloDouble over real HTTP: auth, headers, routing, summary variants, pagination and cursors."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SandboxServer
 from tests.sandbox.helpers import AUTH, EVENTS, NOW, SUMMARY, walk
+from tests.stand_ins.katalo import KataloDouble
 
-MakeServer = Callable[..., SandboxServer]
+MakeServer = Callable[..., KataloDouble]
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[st
     return error
 
 
-def test_missing_key_is_401(server: SandboxServer) -> None:
+def test_missing_key_is_401(server: KataloDouble) -> None:
     """No Authorization header gets the unauthorized envelope, not retryable."""
     error = assert_envelope(httpx.get(server.url + SUMMARY), 401, "unauthorized")
     assert error["retryable"] is False
@@ -34,7 +34,7 @@ def test_missing_key_is_401(server: SandboxServer) -> None:
 
 
 @pytest.mark.parametrize("header", ["Bearer kat_live_abc.s3cr3t-wrong", "Basic kat_live_abc.s3cr3t-wrong"])
-def test_wrong_or_malformed_key_is_401_and_not_echoed(server: SandboxServer, header: str) -> None:
+def test_wrong_or_malformed_key_is_401_and_not_echoed(server: KataloDouble, header: str) -> None:
     """A wrong key or scheme gets 401, and the presented secret appears nowhere in the answer."""
     response = httpx.get(server.url + EVENTS, headers={"Authorization": header})
     assert_envelope(response, 401, "unauthorized")
@@ -58,7 +58,7 @@ def test_every_response_is_json_and_no_store(client: httpx.Client, path: str) ->
     response.json()
 
 
-def test_unknown_path_is_a_404_envelope(server: SandboxServer, client: httpx.Client) -> None:
+def test_unknown_path_is_a_404_envelope(server: KataloDouble, client: httpx.Client) -> None:
     """Unknown paths, inside or outside /api/v1, answer the not_found envelope."""
     assert_envelope(client.get("/api/v1/generations"), 404, "not_found")
     assert_envelope(httpx.get(server.url + "/"), 404, "not_found")
@@ -141,7 +141,7 @@ def test_garbage_cursor_is_400(client: httpx.Client, cursor: str) -> None:
     assert_envelope(client.get(EVENTS, params={"cursor": cursor}), 400, "bad_request")
 
 
-def test_expired_cursor_is_404(server: SandboxServer, client: httpx.Client) -> None:
+def test_expired_cursor_is_404(server: KataloDouble, client: httpx.Client) -> None:
     """After expire_cursors() an old cursor is 404 not_found, and a new walk works."""
     cursor = client.get(EVENTS).json()["next_cursor"]
     server.expire_cursors()
@@ -178,7 +178,7 @@ def test_append_during_an_oldest_first_walk(make_server: MakeServer, ledger: San
     assert len(first["data"]) + len(rest["data"]) == 200
 
 
-def test_request_log_counts_and_records(server: SandboxServer, client: httpx.Client) -> None:
+def test_request_log_counts_and_records(server: KataloDouble, client: httpx.Client) -> None:
     """request_count and requests see every request, faulted or refused; reset_requests empties them."""
     server.inject(SUMMARY, status=500)
     client.get(SUMMARY)
@@ -195,13 +195,13 @@ def test_request_log_counts_and_records(server: SandboxServer, client: httpx.Cli
 def test_stop_closes_the_port(ledger: SandboxLedger) -> None:
     """After leaving the with-block, the port refuses connections even for a keep-alive client."""
     with httpx.Client(headers=AUTH, timeout=2) as client:
-        with SandboxServer(ledger) as server:
+        with KataloDouble(ledger) as server:
             assert client.get(server.url + SUMMARY).status_code == 200
         with pytest.raises(httpx.TransportError):
             client.get(server.url + SUMMARY)
 
 
-def test_concurrent_walks_agree(server: SandboxServer, ledger: SandboxLedger) -> None:
+def test_concurrent_walks_agree(server: KataloDouble, ledger: SandboxLedger) -> None:
     """Several clients walking at once each get the whole ledger (threaded server, keep-alive)."""
 
     def one_walk() -> list[dict[str, Any]]:
@@ -223,6 +223,7 @@ def test_empty_ledger_is_one_empty_page(make_server: MakeServer) -> None:
 def test_package_exports_load_lazily() -> None:
     """bot.sandbox exposes the ledger and server classes without importing them up front."""
     import bot.sandbox
+    from bot.sandbox.server import SandboxServer
 
     assert bot.sandbox.SandboxServer is SandboxServer
     assert bot.sandbox.SandboxLedger is SandboxLedger

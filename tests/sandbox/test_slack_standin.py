@@ -1,4 +1,4 @@
-"""SlackStandIn over real HTTP, driven by slack_sdk's own WebClient and WebhookClient."""
+"""SlackDouble over real HTTP, driven by slack_sdk's own WebClient and WebhookClient."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.sandbox.slack import AUTH_TEST, SlackStandIn
+from bot.sandbox.slack import AUTH_TEST
+from tests.stand_ins.slack import SlackDouble
 
 TOKEN = "xoxb-test-token"
 BLOCKS = [
@@ -24,13 +25,13 @@ BLOCKS = [
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn(token=TOKEN) as standin:
+def slack() -> Iterator[SlackDouble]:
+    with SlackDouble(token=TOKEN) as standin:
         yield standin
 
 
 @pytest.fixture
-def client(slack: SlackStandIn) -> WebClient:
+def client(slack: SlackDouble) -> WebClient:
     return WebClient(token=TOKEN, base_url=slack.api_url, timeout=5)
 
 
@@ -44,14 +45,14 @@ def api_error(call: Any) -> SlackApiError:
 # --- Web API ---------------------------------------------------------------------------------------
 
 
-def test_auth_test_answers_what_bolt_reads_at_start_up(slack: SlackStandIn, client: WebClient) -> None:
+def test_auth_test_answers_what_bolt_reads_at_start_up(slack: SlackDouble, client: WebClient) -> None:
     """auth.test answers the bot's identity, and the call is recorded with its bearer token."""
     assert client.auth_test().data == AUTH_TEST
     (call,) = slack.calls("auth.test")
     assert call.headers["Authorization"] == f"Bearer {TOKEN}" and TOKEN not in repr(call)
 
 
-def test_post_message_answers_like_slack_and_is_recorded(slack: SlackStandIn, client: WebClient) -> None:
+def test_post_message_answers_like_slack_and_is_recorded(slack: SlackDouble, client: WebClient) -> None:
     """chat.postMessage answers channel, ts and the message, and messages() holds the arguments."""
     response = client.chat_postMessage(channel="C1", text="usage", blocks=BLOCKS, thread_ts="1.000200")
     assert response["channel"] == "C1" and response["ts"] == "1764000000.000100"
@@ -68,13 +69,12 @@ def test_post_message_answers_like_slack_and_is_recorded(slack: SlackStandIn, cl
 
 
 def test_ts_are_unique_and_increasing(client: WebClient) -> None:
-    """Every posted message gets a later ts than the one before, ephemeral ones included."""
-    ts = [client.chat_postMessage(channel="C1", text=str(n))["ts"] for n in range(3)]
-    ts.append(client.chat_postEphemeral(channel="C1", user="U1", text="psst")["message_ts"])
+    """Every posted message gets a later ts than the one before, in any channel."""
+    ts = [client.chat_postMessage(channel=f"C{n % 2}", text=str(n))["ts"] for n in range(4)]
     assert len(set(ts)) == 4 and ts == sorted(ts, key=float)
 
 
-def test_form_encoded_blocks_are_decoded(slack: SlackStandIn, client: WebClient) -> None:
+def test_form_encoded_blocks_are_decoded(slack: SlackDouble, client: WebClient) -> None:
     """A form-encoded call's JSON `blocks` field is recorded as the list it encodes."""
     client.api_call("chat.postMessage", params={"channel": "C1", "text": "t", "blocks": json.dumps(BLOCKS)})
     (call,) = slack.calls("chat.postMessage")
@@ -82,40 +82,38 @@ def test_form_encoded_blocks_are_decoded(slack: SlackStandIn, client: WebClient)
     assert call.params["blocks"] == BLOCKS and slack.messages("C1")[0]["blocks"] == BLOCKS
 
 
-def test_messages_filter_by_channel(slack: SlackStandIn, client: WebClient) -> None:
+def test_messages_filter_by_channel(slack: SlackDouble, client: WebClient) -> None:
     """messages(channel) holds only that channel's posts."""
     client.chat_postMessage(channel="C1", text="one")
     client.chat_postMessage(channel="C2", text="two")
     assert [m["text"] for m in slack.messages("C2")] == ["two"]
 
 
-def test_other_chat_methods_answer_like_slack(client: WebClient) -> None:
-    """chat.postEphemeral, chat.update, chat.getPermalink and conversations.info answer Slack's shapes."""
-    assert client.chat_postEphemeral(channel="C1", user="U1", text="x")["message_ts"]
-    updated = client.chat_update(channel="C1", ts="1764000000.000100", text="new")
-    assert (updated["channel"], updated["ts"], updated["text"]) == ("C1", "1764000000.000100", "new")
+def test_permalink_answers_like_slack(client: WebClient) -> None:
+    """chat.getPermalink answers the message's link in Slack's shape."""
     permalink = client.chat_getPermalink(channel="C1", message_ts="1764000000.000100")["permalink"]
     assert permalink == "https://katalo-test.slack.com/archives/C1/p1764000000000100"
-    assert client.conversations_info(channel="C1")["channel"] == {
-        "id": "C1",
-        "name": "general",
-        "is_member": True,
-    }
 
 
-def test_wrong_token_is_invalid_auth(slack: SlackStandIn) -> None:
+def test_methods_the_bot_never_calls_are_unknown(client: WebClient) -> None:
+    """Only the methods the bot calls are stood in for: any other answers unknown_method, as Slack would."""
+    error = api_error(lambda: client.chat_update(channel="C1", ts="1764000000.000100", text="new"))
+    assert error.response["error"] == "unknown_method"
+
+
+def test_wrong_token_is_invalid_auth(slack: SlackDouble) -> None:
     """A call with another token raises SlackApiError invalid_auth (HTTP 200, as Slack answers)."""
     error = api_error(lambda: WebClient(token="xoxb-wrong", base_url=slack.api_url).auth_test())
     assert error.response.status_code == 200 and error.response["error"] == "invalid_auth"
 
 
-def test_missing_token_is_not_authed(slack: SlackStandIn) -> None:
+def test_missing_token_is_not_authed(slack: SlackDouble) -> None:
     """A call without a token answers not_authed, Slack's error for no token at all."""
     error = api_error(lambda: WebClient(base_url=slack.api_url).chat_postMessage(channel="C1", text="x"))
     assert error.response["error"] == "not_authed" and slack.messages() == []
 
 
-def test_unknown_channel_is_channel_not_found(slack: SlackStandIn, client: WebClient) -> None:
+def test_unknown_channel_is_channel_not_found(slack: SlackDouble, client: WebClient) -> None:
     """With known_channels set, posting elsewhere answers channel_not_found and is not a message."""
     slack.known_channels = {"C1"}
     error = api_error(lambda: client.chat_postMessage(channel="C404", text="x"))
@@ -123,12 +121,12 @@ def test_unknown_channel_is_channel_not_found(slack: SlackStandIn, client: WebCl
     assert slack.messages() == [] and len(slack.calls("chat.postMessage")) == 1
 
 
-def test_channel_not_joined_is_not_in_channel(slack: SlackStandIn, client: WebClient) -> None:
+def test_channel_not_joined_is_not_in_channel(slack: SlackDouble, client: WebClient) -> None:
     """With member_of set, posting to a known channel the bot has not joined answers not_in_channel."""
     slack.member_of = {"C1"}
     error = api_error(lambda: client.chat_postMessage(channel="C2", text="x"))
     assert error.response["error"] == "not_in_channel"
-    assert client.conversations_info(channel="C2")["channel"]["is_member"] is False
+    assert client.chat_postMessage(channel="C1", text="x")["ok"] is True
 
 
 def test_message_without_content_is_no_text(client: WebClient) -> None:
@@ -153,7 +151,7 @@ def test_unknown_method_is_unknown_method(client: WebClient) -> None:
 # --- faults ----------------------------------------------------------------------------------------
 
 
-def test_429_raises_with_retry_after(slack: SlackStandIn, client: WebClient) -> None:
+def test_429_raises_with_retry_after(slack: SlackDouble, client: WebClient) -> None:
     """An injected 429 reaches the caller as SlackApiError ratelimited with HTTP 429 and Retry-After."""
     slack.inject("chat.postMessage", status=429, retry_after=7)
     error = api_error(lambda: client.chat_postMessage(channel="C1", text="x"))
@@ -162,7 +160,7 @@ def test_429_raises_with_retry_after(slack: SlackStandIn, client: WebClient) -> 
     assert client.chat_postMessage(channel="C1", text="x")["ok"] is True  # times=1: used up
 
 
-def test_429_is_retried_by_rate_limit_handler(slack: SlackStandIn, client: WebClient) -> None:
+def test_429_is_retried_by_rate_limit_handler(slack: SlackDouble, client: WebClient) -> None:
     """With RateLimitErrorRetryHandler the client waits out the 429 and the call then succeeds."""
     slack.inject("chat.postMessage", status=429, retry_after=0)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
@@ -170,24 +168,24 @@ def test_429_is_retried_by_rate_limit_handler(slack: SlackStandIn, client: WebCl
     assert len(slack.calls("chat.postMessage")) == 2 and len(slack.messages()) == 1
 
 
-def test_500_raises_server_error(slack: SlackStandIn, client: WebClient) -> None:
+def test_500_raises_server_error(slack: SlackDouble, client: WebClient) -> None:
     """An injected 500 reaches the caller as SlackApiError with HTTP 500, and nothing is posted."""
     slack.inject("chat.postMessage", status=500)
     error = api_error(lambda: client.chat_postMessage(channel="C1", text="x"))
     assert error.response.status_code == 500 and slack.messages() == []
 
 
-def test_injected_error_repeats_until_cleared(slack: SlackStandIn, client: WebClient) -> None:
+def test_injected_error_repeats_until_cleared(slack: SlackDouble, client: WebClient) -> None:
     """error= answers HTTP 200 not-ok; times=None repeats it until clear_faults()."""
-    slack.inject("chat.update", error="cant_update_message", times=None)
+    slack.inject("chat.getPermalink", error="message_not_found", times=None)
     for _ in range(2):
-        error = api_error(lambda: client.chat_update(channel="C1", ts="1.0", text="x"))
-        assert (error.response.status_code, error.response["error"]) == (200, "cant_update_message")
+        error = api_error(lambda: client.chat_getPermalink(channel="C1", message_ts="1.0"))
+        assert (error.response.status_code, error.response["error"]) == (200, "message_not_found")
     slack.clear_faults()
-    assert client.chat_update(channel="C1", ts="1.0", text="x")["ok"] is True
+    assert client.chat_getPermalink(channel="C1", message_ts="1.0")["ok"] is True
 
 
-def test_injected_delay_slows_the_answer(slack: SlackStandIn, client: WebClient) -> None:
+def test_injected_delay_slows_the_answer(slack: SlackDouble, client: WebClient) -> None:
     """delay= alone answers normally, late."""
     slack.inject("auth.test", delay=0.2)
     started = time.monotonic()
@@ -195,7 +193,7 @@ def test_injected_delay_slows_the_answer(slack: SlackStandIn, client: WebClient)
     assert time.monotonic() - started >= 0.2
 
 
-def test_inject_refuses_a_fault_that_changes_nothing(slack: SlackStandIn) -> None:
+def test_inject_refuses_a_fault_that_changes_nothing(slack: SlackDouble) -> None:
     """inject() without status, error or delay raises ValueError rather than silently doing nothing."""
     with pytest.raises(ValueError, match="change nothing"):
         slack.inject("chat.postMessage")
@@ -204,7 +202,7 @@ def test_inject_refuses_a_fault_that_changes_nothing(slack: SlackStandIn) -> Non
 # --- response URLs ---------------------------------------------------------------------------------
 
 
-def test_response_url_post_is_recorded(slack: SlackStandIn) -> None:
+def test_response_url_post_is_recorded(slack: SlackDouble) -> None:
     """A JSON post to a response URL answers 200 ok and is recorded under that URL."""
     url, other = slack.new_response_url(), slack.new_response_url()
     response = WebhookClient(url).send(text="done", response_type="in_channel", replace_original=True)
@@ -213,7 +211,7 @@ def test_response_url_post_is_recorded(slack: SlackStandIn) -> None:
     assert slack.posts(other) == [] and url != other
 
 
-def test_sixth_post_is_used_url(slack: SlackStandIn) -> None:
+def test_sixth_post_is_used_url(slack: SlackDouble) -> None:
     """A response URL takes five posts; the sixth answers 404 used_url and is not recorded."""
     webhook = WebhookClient(slack.new_response_url())
     statuses = [webhook.send(text=str(n)).status_code for n in range(5)]
@@ -222,7 +220,7 @@ def test_sixth_post_is_used_url(slack: SlackStandIn) -> None:
     assert len(slack.posts()) == 5
 
 
-def test_expired_response_url_is_refused(slack: SlackStandIn) -> None:
+def test_expired_response_url_is_refused(slack: SlackDouble) -> None:
     """An expired response URL answers 404 expired_url."""
     url = slack.new_response_url()
     slack.expire_response_url(url)
@@ -230,7 +228,7 @@ def test_expired_response_url_is_refused(slack: SlackStandIn) -> None:
     assert (response.status_code, response.body) == (404, "expired_url") and slack.posts() == []
 
 
-def test_unknown_response_url_is_invalid_url(slack: SlackStandIn) -> None:
+def test_unknown_response_url_is_invalid_url(slack: SlackDouble) -> None:
     """A response URL the stand-in never issued answers 404 invalid_url."""
     response = WebhookClient(slack.url + "/response/0123456789abcdef01234567").send(text="x")
     assert (response.status_code, response.body) == (404, "invalid_url")
@@ -239,7 +237,7 @@ def test_unknown_response_url_is_invalid_url(slack: SlackStandIn) -> None:
 # --- waiting ---------------------------------------------------------------------------------------
 
 
-def test_wait_for_calls_returns_when_a_thread_posts(slack: SlackStandIn, client: WebClient) -> None:
+def test_wait_for_calls_returns_when_a_thread_posts(slack: SlackDouble, client: WebClient) -> None:
     """wait_for_calls returns once a background thread's call arrives."""
     worker = threading.Timer(0.1, lambda: client.chat_postMessage(channel="C1", text="later"))
     worker.start()
@@ -248,17 +246,17 @@ def test_wait_for_calls_returns_when_a_thread_posts(slack: SlackStandIn, client:
     assert call.params["text"] == "later"
 
 
-def test_wait_for_calls_timeout_lists_what_arrived(slack: SlackStandIn, client: WebClient) -> None:
+def test_wait_for_calls_timeout_lists_what_arrived(slack: SlackDouble, client: WebClient) -> None:
     """On timeout, wait_for_calls raises AssertionError naming the expected call and those that came."""
-    client.chat_postEphemeral(channel="C1", user="U1", text="only this")
+    client.chat_getPermalink(channel="C1", message_ts="1.0")
     with pytest.raises(
         AssertionError, match=r"expected 1 chat\.postMessage call\(s\) within 0\.1 s, got 0"
     ) as e:
         slack.wait_for_calls("chat.postMessage", timeout=0.1)
-    assert "chat.postEphemeral(channel='C1', text='only this')" in str(e.value)
+    assert "chat.getPermalink(channel='C1')" in str(e.value)
 
 
-def test_wait_for_posts_returns_when_a_thread_posts(slack: SlackStandIn) -> None:
+def test_wait_for_posts_returns_when_a_thread_posts(slack: SlackDouble) -> None:
     """wait_for_posts returns once a background thread's post to the response URL is accepted."""
     url = slack.new_response_url()
     worker = threading.Timer(0.1, lambda: WebhookClient(url).send(text="answer"))
@@ -267,7 +265,7 @@ def test_wait_for_posts_returns_when_a_thread_posts(slack: SlackStandIn) -> None
     worker.join()
 
 
-def test_wait_for_posts_timeout_says_what_was_expected(slack: SlackStandIn) -> None:
+def test_wait_for_posts_timeout_says_what_was_expected(slack: SlackDouble) -> None:
     """On timeout, wait_for_posts raises AssertionError saying how many posts it wanted and got."""
     url = slack.new_response_url()
     WebhookClient(url).send(text="first")

@@ -1,4 +1,6 @@
-"""Wire spellings shared by the sandbox ledger: ULID-style public ids and UTC timestamps.
+"""How the sandbox writes Katalo's ids and timestamps on the wire: ULID-style ids, UTC timestamps.
+
+(The bot's own Slack ids, the slash command and action ids, are bot/slack_ids.py.)
 
 Owns how the sandbox writes an id (`job_` + 26 Crockford base32 characters, the shape Katalo's ids
 have) and a timestamp (`2026-11-24T09:12:33Z`), so the ledger only deals in integers.

@@ -1,6 +1,7 @@
 """Every Slack string id the bot uses: the slash command, event types, action ids and block ids.
 
 The manifest test reads these, so `manifest.yml` and the registered listeners cannot drift apart.
+(The ids of Katalo's records, as the sandbox spells them, are bot/sandbox/wire.py's business.)
 """
 
 COMMAND = "/katalo"

@@ -1,4 +1,8 @@
-"""What the listeners need, built once by the entry point and handed to `register`."""
+"""What listeners and jobs need, built once by the composition root (root.py) and handed to them.
+
+A plain record: it builds nothing and imports only the types it holds, so the listeners and the
+clock can take one without depending on how it was made.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,23 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db.receipts import EventReceipts
+from bot.digest.alerts import AlertChecker
 from bot.digest.commands import DigestCommands
+from bot.digest.deliver import DigestPoster
+from bot.katalo.client import KataloClient
+from bot.ledger.mirror import LedgerMirror
 from bot.services.answers import Answers
 
 
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
+    client: KataloClient
+    mirror: LedgerMirror
     answers: Answers
     receipts: EventReceipts
     slack: WebClient
+    poster: DigestPoster
     digests: DigestCommands
+    alerts: AlertChecker
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-
-    def allowed(self, user_id: str | None, channel_id: str | None) -> bool:
-        """Whether billing data may be shown to this user in this channel (empty allowlist = everyone)."""
-        users, channels = self.settings.allowed_user_ids, self.settings.allowed_channel_ids
-        return (not users or user_id in users) and (not channels or channel_id in channels)

@@ -1,0 +1,97 @@
+"""Plain data the builders show, handed up by the stores and services that gather it.
+
+Ledger figures (`Tally`, `WindowTotals`, `JobTotal`) and how fresh they are (`Freshness`), a
+digest's figures (`DigestFigures`), and a channel's digest subscription (`Subscription`,
+`PostedDigest`). Frozen records with no I/O: the Block Kit builders take them without importing the
+ledger, the database or the digest services (tests/test_layers.py keeps it so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.katalo.cache import Fetched
+from bot.katalo.errors import KataloError
+from bot.katalo.models import UsageSummary
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the mirror is after `ensure_fresh`."""
+
+    complete: bool  # the mirror caught up with the ledger within the time limit
+    synced_at: datetime | None  # when a sync last caught up
+    complete_through: datetime | None  # the newest event the mirror knows to be complete up to
+    error: KataloError | None = None  # why it could not catch up, when Katalo failed
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many events, and their exact amount in dollars."""
+
+    events: int
+    amount_usd: Decimal
+
+
+@dataclass(frozen=True)
+class WindowTotals:
+    start: datetime
+    end: datetime
+    overall: Tally
+    by_usage_type: dict[str | None, Tally]
+    by_billable: dict[bool | None, Tally]
+
+
+@dataclass(frozen=True)
+class JobTotal:
+    job_id: str
+    events: int
+    amount_usd: Decimal
+
+
+@dataclass(frozen=True)
+class Projection:
+    per_day: Decimal  # billable events a day over the trailing week
+    run_out: date | None  # local date the included units run out at that pace; None: not this period
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    local_date: date
+    zone: tzinfo
+    window: tuple[datetime, datetime]
+    day: WindowTotals
+    jobs: int
+    top_jobs: list[JobTotal]
+    summary: Fetched[UsageSummary] | None
+    summary_error: KataloError | None
+    projection: Projection | None
+    freshness: Freshness
+    as_of: datetime
+
+    @property
+    def provisional(self) -> bool:
+        """True when the mirror may not yet hold all of the day's events."""
+        synced = self.freshness.synced_at
+        return not self.freshness.complete or synced is None or synced < self.window[1]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    channel_id: str
+    local_time: time
+    zone: ZoneInfo
+    enabled: bool
+    failing_since: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class PostedDigest:
+    local_date: date
+    message_ts: str | None
+    posted_at: datetime | None
+    late: bool

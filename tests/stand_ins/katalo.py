@@ -1,0 +1,102 @@
+"""KataloDouble: the sandbox Katalo API (bot/sandbox/server.py) plus what tests set up and read back.
+
+Faults to inject (statuses, bodies, delays, dropped connections), latency on every request, expired
+cursors, and a log of the requests that reached the server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter, deque
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.sandbox.httpd import Httpd
+from bot.sandbox.server import SandboxServer
+from tests.stand_ins.faults import Fault, FaultQueue
+
+_REQUEST_LOG_SIZE = 100_000  # enough for any test
+
+
+class KataloDouble(SandboxServer):
+    """The sandbox Katalo API, with faults, latency and a request log a test controls."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.latency = 0.0  # seconds added to every request, for slow-Katalo tests
+        self._faults: FaultQueue[Fault] = FaultQueue(lambda fault: fault.path)
+        self._log_lock = threading.Lock()
+        self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=_REQUEST_LOG_SIZE)
+        self._counts: Counter[str] = Counter()
+        super().__init__(*args, **kwargs)
+
+    def expire_cursors(self) -> None:
+        """Make every cursor issued so far answer 404, as an expired cursor would."""
+        self._generation += 1
+
+    def inject(
+        self,
+        path: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        body: bytes | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        times: int | None = 1,
+    ) -> None:
+        """Queue a fault for requests to `path` (no query); see Fault and _apply_fault."""
+        self._faults.add(Fault(path, status, retry_after, body, delay, drop, times))
+
+    def clear_faults(self) -> None:
+        """Forget every queued fault."""
+        self._faults.clear()
+
+    def request_count(self, path: str | None = None) -> int:
+        """Requests that reached the handler, in all or to one path (query excluded)."""
+        with self._log_lock:
+            return self._counts.total() if path is None else self._counts[path]
+
+    @property
+    def requests(self) -> tuple[tuple[str, str, dict[str, str]], ...]:
+        """(method, path, query) of recent requests, oldest first."""
+        with self._log_lock:
+            return tuple(self._log)
+
+    def reset_requests(self) -> None:
+        """Empty the request log and counts."""
+        with self._log_lock:
+            self._log.clear()
+            self._counts.clear()
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        """Log the request, apply latency and faults, then answer it as the sandbox does."""
+        url = urlsplit(request.path)
+        with self._log_lock:
+            self._log.append((request.command, url.path, dict(parse_qsl(url.query, keep_blank_values=True))))
+            self._counts[url.path] += 1
+        if self.latency > 0:
+            time.sleep(self.latency)
+        fault = self._faults.take(url.path)
+        if fault is not None and self._apply_fault(request, fault):
+            return
+        super()._handle(request)
+
+    def _apply_fault(self, request: BaseHTTPRequestHandler, fault: Fault) -> bool:
+        """Act out a fault; True when it answered (or dropped) the request, False to go on normally."""
+        if fault.delay > 0:
+            time.sleep(fault.delay)
+        if fault.drop:
+            request.close_connection = True  # the server closes the socket without a byte sent
+            return True
+        if fault.body is not None:
+            Httpd.send_json(request, fault.status or 200, fault.body, fault.retry_after)
+            return True
+        error = fault.error()
+        if error is None:
+            return False
+        payload = json.dumps(error.envelope(), separators=(",", ":")).encode()
+        Httpd.send_json(request, error.status, payload, error.retry_after)
+        return True

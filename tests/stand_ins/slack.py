@@ -1,0 +1,156 @@
+"""SlackDouble: the Slack stand-in (bot/sandbox/slack.py) plus what tests set up and read back.
+
+Faults to inject (429 with Retry-After, 5xx, API errors, delays), channels that do not exist or that
+the bot has not joined, response URLs expired by hand, the messages posted, and a reset between steps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from bot.sandbox.httpd import Request
+from bot.sandbox.slack import (
+    _RESPONSE_PREFIX,
+    _TS,
+    RESPONSE_URL_TTL,
+    SlackError,
+    SlackStandIn,
+    _ResponseUrl,
+    _url_id,
+)
+from bot.sandbox.slack_http import json_body, send
+from tests.stand_ins.faults import FaultQueue, check_times
+
+
+@dataclass
+class _Fault:
+    """An injected answer for the next `times` calls of `method` (None: until cleared)."""
+
+    method: str
+    status: int
+    error: str | None
+    retry_after: float | None
+    delay: float
+    times: int | None
+
+
+class SlackDouble(SlackStandIn):
+    """The Slack stand-in, with faults, channel rules and expiry a test controls."""
+
+    def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.known_channels: set[str] | None = None  # None: every channel exists
+        self.member_of: set[str] | None = None  # None: the bot is a member of every channel
+        self._faults: FaultQueue[_Fault] = FaultQueue(lambda fault: fault.method)  # has its own lock
+        super().__init__(token=token, host=host, port=port)
+
+    def expire_response_url(self, url: str) -> None:
+        """Make a response URL answer 404 `expired_url` from now on, as it would after 30 minutes."""
+        with self._changed:
+            self._response_url(url).issued -= RESPONSE_URL_TTL + 1
+
+    # --- fault injection -------------------------------------------------------------------------
+
+    def inject(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+        times: int | None = 1,
+    ) -> None:
+        """Answer the next `times` calls of Web API `method` (None: every call until cleared) differently.
+
+        After sleeping `delay` seconds: status 429 answers HTTP 429 `ratelimited` with Retry-After
+        (`retry_after`, default 1, rounded up to whole seconds as Slack sends it); another status
+        answers that HTTP status with `{"ok": false, "error": error or a default}`; status 200 with
+        `error` answers HTTP 200 `{"ok": false, "error": error}`; status 200 alone only delays.
+        Faults for one method are used first-in first-out.
+        """
+        if status != 200 and not 400 <= status <= 599:
+            raise ValueError(f"status must be 200 or 400-599, not {status}")
+        check_times(times)
+        if delay < 0 or (retry_after is not None and retry_after < 0):
+            raise ValueError("delay and retry_after cannot be negative")
+        if status == 200 and error is None and delay == 0:
+            raise ValueError("this fault would change nothing: give a status, an error or a delay")
+        self._faults.add(_Fault(method, status, error, retry_after, delay, times))
+
+    def clear_faults(self) -> None:
+        """Forget every injected fault."""
+        self._faults.clear()
+
+    # --- recording -------------------------------------------------------------------------------
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """The arguments of every successful chat.postMessage (to one channel), in order."""
+        with self._changed:
+            return [
+                {k: v for k, v in m.items() if k != _TS}
+                for m in self._messages
+                if channel in (None, m.get("channel"))
+            ]
+
+    def reset(self) -> None:
+        """Forget recorded calls, messages and posts; faults, response URLs and the ts sequence stay."""
+        with self._changed:
+            self._calls.clear()
+            self._messages.clear()
+            self._posts.clear()
+
+    # --- the stand-in's hooks --------------------------------------------------------------------
+
+    def _intercept(self, method: str) -> Callable[[Request], bool] | None:
+        """The next fault for this method, spent now (under the stand-in's condition, with the call)."""
+        fault = self._faults.take(method)
+        return None if fault is None else lambda request: _act_out(request, fault)
+
+    def _channel(self, params: dict[str, Any], *, posting: bool) -> str:
+        """SlackError for a channel outside known_channels, or (posting) outside member_of."""
+        channel = super()._channel(params, posting=posting)
+        if not _has(self.known_channels, channel):
+            raise SlackError("channel_not_found")
+        if posting and not _has(self.member_of, channel):
+            raise SlackError("not_in_channel")
+        return channel
+
+    def _response_url(self, url: str) -> _ResponseUrl:
+        """The state of a URL new_response_url() gave; ValueError for any other."""
+        state = self._response_urls.get(_url_id(url))
+        if not url.startswith(self.url + _RESPONSE_PREFIX) or state is None:
+            raise ValueError(f"{url!r} is not a response URL of this stand-in")
+        return state
+
+
+def _act_out(request: Request, fault: _Fault) -> bool:
+    """Sleep the fault's delay, then answer with it; False when it only delays (the call goes on)."""
+    time.sleep(fault.delay)
+    if fault.status == 200 and fault.error is None:
+        return False
+    if fault.status == 429:
+        retry_after = 1.0 if fault.retry_after is None else fault.retry_after
+        body = {"ok": False, "error": fault.error or "ratelimited"}
+        send(request, 429, json_body(body), retry_after=retry_after)
+        return True
+    default = "internal_error" if fault.status >= 500 else "invalid_request"
+    body = {"ok": False, "error": fault.error or default}
+    send(request, fault.status, json_body(body), retry_after=fault.retry_after)
+    return True
+
+
+def _has(allowed: Collection[str] | None, channel: str) -> bool:
+    return allowed is None or channel in allowed
+
+
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The buttons of a message, by their visible text."""
+    return {
+        e["text"]["text"]: e
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
