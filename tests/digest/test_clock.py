@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import time
 
+from bot.config import Allowlist
 from bot.digest.alerts import AlertChecker
 from bot.digest.clock import EVERY_SECONDS, Clock
 from tests.digest.conftest import BERLIN, CHANNEL
@@ -101,7 +102,7 @@ def test_the_clock_says_when_a_failing_channel_is_retried(rig, caplog):
 
 
 def test_the_clock_says_a_channel_outside_the_allowlist_gets_no_digest(rig, caplog):
-    rig.poster.allowed_channels = frozenset({"C0ELSEWHERE"})
+    rig.poster.allowlist = Allowlist(channels=frozenset({"C0ELSEWHERE"}))
     clock = make_clock(rig)
     rig.clock.advance(30 * 60)
     with caplog.at_level(logging.INFO, logger="bot.digest.clock"):
@@ -115,7 +116,9 @@ def test_the_clock_logs_an_alert_it_posts_and_one_it_may_not_post(rig, caplog):
     """A crossed threshold: posted to the subscribed channel, skipped (with why) outside the allowlist."""
     rig.store.subscribe("C0OUTSIDE", time(9), BERLIN, by="U0ALICE", now=rig.clock.now())
     web = rig.poster._slack
-    alerts = AlertChecker(rig.store, rig.client, web, thresholds=(1,), allowed_channels=frozenset({CHANNEL}))
+    alerts = AlertChecker(
+        rig.store, rig.client, web, thresholds=(1,), allowlist=Allowlist(channels=frozenset({CHANNEL}))
+    )
     clock = make_clock(rig, alerts)
     with caplog.at_level(logging.INFO, logger="bot.digest.clock"):
         clock.tick()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.blocks.limits import displayed_texts
 from bot.digest.run import run_digest
 from bot.sandbox.local_bot import local_settings
+from bot.wiring.root import build_deps
 from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET
 
 
@@ -68,7 +69,7 @@ def post_one_off(bot, database_url: str, capsys, *, exit_status: int = 0) -> lis
         katalo_url=bot.katalo.url,
         database_url=database_url,
     )
-    assert run_digest(settings, channel=bot.channel, dry_run=False, force=False) == exit_status
+    assert run_digest(build_deps(settings), bot.channel, dry_run=False, force=False) == exit_status
     return capsys.readouterr().out.splitlines()
 
 
