@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
@@ -55,7 +56,9 @@ class SandboxServer(HttpdLifecycle):
         wrapper: Wrapper = "data",
         money_as: MoneyAs = "string",
         summary_variant: SummaryVariant = "www",
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`sleep` acts out `latency` and delays; a test may pass one that waits on its own event."""
         for value, allowed in ((order, Order), (wrapper, Wrapper), (money_as, MoneyAs)):
             if value not in get_args(allowed):
                 raise ValueError(f"{value!r} is not one of {get_args(allowed)}")
@@ -67,6 +70,7 @@ class SandboxServer(HttpdLifecycle):
         self.money_as: MoneyAs = money_as
         self.summary_variant: SummaryVariant = summary_variant
         self.latency = 0.0  # seconds added to every request, for slow-Katalo tests
+        self._sleep = sleep
         self._api_key = api_key.encode()
         self._generation = 0
         self._faults: FaultQueue[Fault] = FaultQueue(lambda fault: fault.path)
@@ -127,7 +131,7 @@ class SandboxServer(HttpdLifecycle):
             self._log.append((request.command, url.path, query))
             self._counts[url.path] += 1
         if self.latency > 0:
-            time.sleep(self.latency)
+            self._sleep(self.latency)
         fault = self._faults.take(url.path)
         if fault is not None and self._apply_fault(request, fault):
             return
@@ -145,7 +149,7 @@ class SandboxServer(HttpdLifecycle):
     def _apply_fault(self, request: BaseHTTPRequestHandler, fault: Fault) -> bool:
         """Act out a fault; True when it answered (or dropped) the request, False to go on normally."""
         if fault.delay > 0:
-            time.sleep(fault.delay)
+            self._sleep(fault.delay)
         if fault.drop:
             request.close_connection = True  # the server closes the socket without a byte sent
             return True

@@ -112,7 +112,16 @@ class SlackStandIn(HttpdLifecycle):
     _thread_name = "slack-standin"
     _kind = "Slack stand-in"
 
-    def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`sleep` acts out injected delays; a test may pass one that waits on its own event."""
+        self._sleep = sleep
         self.known_channels: set[str] | None = None  # None: every channel exists
         self.member_of: set[str] | None = None  # None: the bot is a member of every channel
         self._token = None if token is None else token.encode()
@@ -283,7 +292,8 @@ class SlackStandIn(HttpdLifecycle):
             fault = self._faults.take(method)
             self._changed.notify_all()
         if fault is not None:
-            time.sleep(fault.delay)
+            if fault.delay > 0:
+                self._sleep(fault.delay)
             if fault.status != 200 or fault.error is not None:
                 self._send_fault(request, fault)
                 return
