@@ -73,7 +73,7 @@ class Gate:
         """Return once `count` callers are held; AssertionError after `timeout` seconds."""
         with self._changed:
             if not self._changed.wait_for(lambda: self.held >= count, timeout):
-                raise AssertionError(f"expected {count} held sleeper(s) within {timeout:g} s, got {self.held}")
+                raise AssertionError(f"{self.held} held sleeper(s) after {timeout:g} s, expected {count}")
 
     def open(self) -> None:
         """Let every held caller go, and every later one pass at once."""
