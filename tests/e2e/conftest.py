@@ -3,8 +3,9 @@
 Signed HTTP requests go into the real WSGI app (served by a threaded local server), Katalo is the
 sandbox over HTTP, and Slack's Web API and response URLs are the local stand-in.
 
-No test here sleeps or times anything: a slow Katalo is a sandbox whose `sleep` waits on a Gate the
-test opens, and "nothing was posted" is checked once `handled` has seen the bot's handler return.
+No test here bounds a duration or sleeps to let something (not) happen: a slow Katalo is a sandbox
+whose `sleep` waits on a Gate the test opens, and "nothing was posted" is checked once `handled` has
+seen the bot's handler return.
 """
 
 from __future__ import annotations
