@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+
+from bot.cli import main
+from bot.katalo.client import KataloClient
+from tests.fakes import FakeClock
 
 SECRETS = {
     "KATALO_API_KEY": "kat_live_pkCLI.CLISECRETKEY0001",
@@ -70,15 +76,33 @@ def test_demo_never_shows_the_environments_secrets():
         assert secret not in result.stdout + result.stderr
 
 
-def test_sync_against_an_unreachable_katalo_fails_with_a_sentence(tmp_path):
-    """`katalo-bot sync` with Katalo down exits 1 with a sentence, not a traceback."""
-    result = run(
-        "sync",
-        env={"KATALO_API_URL": "http://127.0.0.1:9", "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"},
-    )
-    assert result.returncode == 1
-    assert "Katalo could not be reached" in result.stdout
-    assert "Traceback" not in result.stderr
+def test_sync_against_an_unreachable_katalo_fails_with_a_sentence(tmp_path, monkeypatch, capsys):
+    """`katalo-bot sync` with Katalo down exits 1 with a sentence, not a traceback.
+
+    Run in this process, so the retries' backoff can be slept on a fake clock: the command is the
+    same `main`, with the same settings and client, only without seconds of real waiting.
+    """
+    clock = FakeClock()
+    from_settings = KataloClient.from_settings
+
+    def on_the_fake_clock(settings: Any, **kwargs: Any) -> KataloClient:
+        return from_settings(settings, sleep=clock.sleep, **kwargs)
+
+    monkeypatch.setattr(KataloClient, "from_settings", on_the_fake_clock)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        status = main(
+            ["sync"],
+            {"KATALO_API_URL": "http://127.0.0.1:9", "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"},
+        )
+    finally:  # main set the process's logging up; put pytest's back
+        root.handlers[:], root.level = handlers, level
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "Katalo could not be reached" in out
+    assert "Traceback" not in err
+    assert clock.slept  # it retried, backing off, before giving up
 
 
 def test_digest_dry_run_prints_the_digest_without_slack(tmp_path, start_sandbox):

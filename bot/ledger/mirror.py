@@ -36,13 +36,18 @@ class LedgerMirror:
         client: KataloClient,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
         **sync_options: Any,
     ) -> None:
-        """`sync_options` go to LedgerSync (page_limit, retry)."""
+        """`sync_options` go to LedgerSync (page_limit, retry); `monotonic` and `sleep` measure out
+        time limits (a test passes a fake clock)."""
         self.store = LedgerStore(engine)
         self.queries = LedgerQueries(engine)
-        self.sync = LedgerSync(client, self.store, now=now, **sync_options)
+        self.sync = LedgerSync(client, self.store, now=now, monotonic=monotonic, **sync_options)
         self._now = now
+        self._monotonic = monotonic
+        self._sleep = sleep
 
     def state(self) -> SyncState:
         return self.store.state()
@@ -58,14 +63,14 @@ class LedgerMirror:
         state = self.store.state()
         if _caught_up_since(state, asked_at.timestamp() - max_age):
             return _freshness(state, complete=True)
-        deadline = time.monotonic() + time_limit
+        deadline = self._monotonic() + time_limit
         # Each page's waits must fit the time limit too: the deadline is only checked between pages.
         retry = RetryPolicy(max_attempts=2, max_total_wait=time_limit / 2, budget_wait=time_limit / 4)
         report = self.sync.run(deadline=deadline, retry=retry)
-        while report.skipped and time.monotonic() < deadline:
+        while report.skipped and self._monotonic() < deadline:
             # Another process is syncing: its result serves us too, so wait for it rather than race it,
             # then try once more (a quick incremental sync) in case it stopped short.
-            time.sleep(_POLL_SECONDS)
+            self._sleep(_POLL_SECONDS)
             if _caught_up_since(self.store.state(), asked_at.timestamp()):
                 break
             report = self.sync.run(deadline=deadline, retry=retry)

@@ -76,13 +76,16 @@ class LedgerSync:
         page_limit: int = MAX_PAGE_LIMIT,
         retry: RetryPolicy = WALK_RETRY,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`monotonic` is the clock deadlines are read on (a test passes a fake one)."""
         self._client = client
         self._store = store
         self._limit = page_limit
         self._retry = retry
         self._lock = SyncLock(store.engine)
         self._now = now
+        self._monotonic = monotonic
 
     def run(
         self,
@@ -91,12 +94,12 @@ class LedgerSync:
         progress: ProgressCallback | None = None,
         retry: RetryPolicy | None = None,
     ) -> SyncReport:
-        """One sync; stops between pages once `deadline` (time.monotonic()) has passed.
+        """One sync; stops between pages once `deadline` (on the `monotonic` clock) has passed.
 
         `retry` bounds each page's waits (budget, 429s, backoff): a caller with a deadline passes one
         that fits it, since the deadline is only checked between pages.
         """
-        started = time.monotonic()
+        started = self._monotonic()
         report = SyncReport()
         owner = uuid.uuid4().hex
         if not self._lock.try_acquire():
@@ -119,7 +122,7 @@ class LedgerSync:
                 self._store.give_up_ownership(owner)
             finally:  # whatever the database did, the lock must not outlive this run
                 self._lock.release()
-                report.seconds = time.monotonic() - started
+                report.seconds = self._monotonic() - started
         return report
 
 
@@ -260,7 +263,7 @@ class _Walk:
         """Pages from `cursor`, each with the cursor that fetched it; an expired cursor restarts the walk."""
         pages = self.sync._client.iter_pages(cursor, limit=self.sync._limit, retry=self.retry)
         while True:
-            if self.deadline is not None and time.monotonic() > self.deadline:
+            if self.deadline is not None and self.sync._monotonic() > self.deadline:
                 raise _OutOfTime
             try:
                 page = next(pages)

@@ -62,7 +62,10 @@ class LocalBot:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> Self:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="local-bot")
+        # A short poll: stop() waits up to one poll interval for the loop to notice (0.5 s by default).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="local-bot"
+        )
         self._thread.start()
         return self
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -27,15 +26,20 @@ def test_usage_is_acked_then_answered_privately_with_the_apis_figures(bot):
     assert set(buttons(reply)) == {"Refresh", "Share to channel"}
 
 
-def test_ack_comes_first_even_when_katalo_takes_5_seconds(bot):
-    """With Katalo answering in 5 s, the ack still returns in well under Slack's 3 s; the answer follows."""
-    bot.katalo.latency = 5.0
-    started = time.monotonic()
+def test_the_ack_comes_while_katalo_has_not_answered_yet(make_bot, gate):
+    """The ack never waits for Katalo: it arrives while Katalo's answer is held back; the answer follows.
+
+    Slack wants the ack within 3 s and Katalo may take longer. Speed is the benchmark's business
+    (tests/benchmarks/serve.py measures ack latency); this proves the order.
+    """
+    bot = make_bot(sleep=gate.sleep)
+    bot.katalo.latency = 5.0  # acted out by the gate: held until opened
     ack, url = bot.command("usage")
-    ack_seconds = time.monotonic() - started
     assert ack.status_code == 200
-    assert ack_seconds < 1.0
-    [reply] = bot.slack.wait_for_posts(url, timeout=15)
+    assert gate.passed_unopened == 0  # no Katalo answer had gone out when the ack arrived
+    gate.wait_held()  # and Katalo was asked
+    gate.open()
+    [reply] = bot.slack.wait_for_posts(url)
     assert "of plan used" in shown(reply)
 
 
@@ -151,37 +155,34 @@ def test_share_where_the_bot_is_not_a_member_explains_how_to_fix_it(bot):
     assert "/invite @Katalo" in shown(reply)
 
 
-def test_share_survives_a_slack_429(bot):
+def test_share_survives_a_slack_429(bot, handled):
     """chat.postMessage answering 429 is retried after Retry-After; one message lands."""
     bot.slack.inject("chat.postMessage", status=429, retry_after=0)
     _, url = bot.command("usage")
     [private] = bot.slack.wait_for_posts(url)
     bot.press(buttons(private)["Share to channel"])
-    assert len(bot.slack.wait_for_calls("chat.postMessage", count=2)) == 2
-    time.sleep(0.3)
+    handled.wait("handle_share")
+    assert len(bot.slack.calls("chat.postMessage")) == 2
     assert len(bot.slack.messages("C0BILLING")) == 1
 
 
-def test_acks_stay_fast_while_many_answers_wait_on_a_slow_katalo(bot):
-    """Twelve users at once while Katalo takes 3 s: every ack still returns 200 in well under 3 s.
+def test_acks_never_queue_behind_answers_waiting_on_katalo(make_bot, gate):
+    """Twelve users at once while Katalo holds its answers: every ack still returns 200 first.
 
-    Acks must never queue behind answers that are waiting on Katalo.
+    Acks must never queue behind answers that are waiting on Katalo (the defect showed as acks past
+    Slack's 3 s: 404s). Here Katalo answers nothing until every ack is in, so an ack stuck behind an
+    answer would never come (the driver gives up after 10 s).
     """
-    bot.katalo.latency = 3.0
-
-    def ask(_: int) -> tuple[int, float, str]:
-        started = time.monotonic()
-        ack, url = bot.command("usage")
-        return ack.status_code, time.monotonic() - started, url
-
+    bot = make_bot(sleep=gate.sleep)
+    bot.katalo.latency = 3.0  # acted out by the gate
     with ThreadPoolExecutor(12) as pool:
-        outcomes = list(pool.map(ask, range(12)))
-    results = [(status, seconds) for status, seconds, _ in outcomes]
-    assert [status for status, _ in results] == [200] * 12
-    for _, _, url in outcomes:  # and every answer follows once Katalo replies
-        assert "of plan used" in bot.slack.wait_for_posts(url, timeout=15)[0]["text"]
-    # The defect showed as acks past 3 s (404s); the load generator shares this process with the bot.
-    assert max(seconds for _, seconds in results) < 2.0
+        outcomes = list(pool.map(lambda _: bot.command("usage"), range(12)))
+    assert [ack.status_code for ack, _ in outcomes] == [200] * 12
+    assert gate.passed_unopened == 0  # every ack came while Katalo's answer was still held
+    gate.wait_held()
+    gate.open()
+    for _, url in outcomes:  # and every answer follows once Katalo replies
+        assert "of plan used" in bot.slack.wait_for_posts(url)[0]["text"]
 
 
 def test_an_unexpected_error_while_answering_still_gets_a_sentence(bot, monkeypatch):

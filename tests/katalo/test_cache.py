@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
-from bot.katalo.cache import SingleFlightCache
+from bot.katalo.cache import SingleFlightCache, _Flight
 from bot.katalo.errors import KataloServerError, KataloUnauthorized, KataloUnavailable
 from tests.fakes import FakeClock
 
@@ -15,6 +14,30 @@ from tests.fakes import FakeClock
 def make_cache(ttl: float = 60) -> tuple[SingleFlightCache, FakeClock]:
     clock = FakeClock()
     return SingleFlightCache(ttl, timer=clock.monotonic, now=clock.now), clock
+
+
+@pytest.fixture
+def waiters(monkeypatch: pytest.MonkeyPatch) -> threading.Semaphore:
+    """Released once by each asker that finds a fetch in flight and starts waiting for it.
+
+    A spy on the real wait: the test lets the fetch finish only once every asker is known to be
+    waiting on it, instead of sleeping and hoping they got there.
+    """
+    arrived = threading.Semaphore(0)
+    real_wait = _Flight.wait
+
+    def wait(self: _Flight, *args: object, **kwargs: object) -> object:
+        arrived.release()
+        return real_wait(self, *args, **kwargs)
+
+    monkeypatch.setattr(_Flight, "wait", wait)
+    return arrived
+
+
+def all_waiting(waiters: threading.Semaphore, count: int) -> None:
+    """Return once `count` askers wait on the flight in progress; AssertionError if they never do."""
+    for waited in range(count):
+        assert waiters.acquire(timeout=10), f"only {waited} of {count} askers waited for the one fetch"
 
 
 class Counter:
@@ -109,7 +132,7 @@ def test_stale_value_is_not_served_when_the_key_is_rejected():
         cache.get("k", fetch, allow_stale=True)
 
 
-def test_fifty_threads_at_once_cause_one_fetch():
+def test_fifty_threads_at_once_cause_one_fetch(waiters):
     """Single flight: 50 simultaneous askers share one fetch and all get its value."""
     cache, _ = make_cache()
     calls = 0
@@ -127,7 +150,7 @@ def test_fifty_threads_at_once_cause_one_fetch():
     ]
     for thread in threads:
         thread.start()
-    time.sleep(0.2)  # let every thread reach the cache while the first fetch is still in flight
+    all_waiting(waiters, 49)  # every other thread reached the cache while the first fetch is in flight
     release.set()
     for thread in threads:
         thread.join()
@@ -135,7 +158,7 @@ def test_fifty_threads_at_once_cause_one_fetch():
     assert results == ["v"] * 50
 
 
-def test_waiters_share_the_leaders_error_and_the_next_call_retries():
+def test_waiters_share_the_leaders_error_and_the_next_call_retries(waiters):
     """When the one shared fetch fails, every waiter sees the error; nothing is cached."""
     cache, _ = make_cache()
     release = threading.Event()
@@ -158,7 +181,7 @@ def test_waiters_share_the_leaders_error_and_the_next_call_retries():
     threads = [threading.Thread(target=ask) for _ in range(10)]
     for thread in threads:
         thread.start()
-    time.sleep(0.2)
+    all_waiting(waiters, 9)
     release.set()
     for thread in threads:
         thread.join()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.katalo.errors import KataloServerError
 from bot.ledger.lock import SyncLock
 from bot.sandbox.ledger import SandboxLedger
@@ -42,14 +40,16 @@ def test_older_sync_is_brought_up_to_date_first(engine, start_sandbox):
 
 def test_time_limit_bounds_the_wait_and_says_incomplete(engine, start_sandbox):
     """A slow Katalo cannot hold the caller past the time limit; the answer is marked incomplete."""
-    sandbox = start_sandbox(SandboxLedger(seed=2, events=5000, now=NOW))
+    clock = FakeClock()  # every page costs 0.1 s on it: Katalo's latency is slept on this clock
+    sandbox = start_sandbox(SandboxLedger(seed=2, events=5000, now=NOW), sleep=clock.sleep)
     sandbox.latency = 0.1
-    mirror = mirror_for(engine, sandbox)
-    started = time.monotonic()
+    mirror = mirror_for(engine, sandbox, monotonic=clock.monotonic, sleep=clock.sleep)
+    started = clock.monotonic()
     freshness = mirror.ensure_fresh(max_age=60, time_limit=0.3)
-    elapsed = time.monotonic() - started
     assert not freshness.complete
-    assert elapsed < 0.3 + 0.25  # at most one page in flight past the limit
+    # The limit is checked between pages: at most one page in flight past it, of the 100 there are.
+    assert 3 <= sandbox.request_count(EVENTS_PATH) <= 4
+    assert clock.monotonic() - started <= 0.3 + 0.1 + 1e-9
 
 
 def test_katalo_failure_leaves_the_mirror_usable_and_says_why(engine, start_sandbox):
@@ -71,13 +71,15 @@ def test_katalo_failure_leaves_the_mirror_usable_and_says_why(engine, start_sand
 def test_waits_for_a_sync_already_running_instead_of_starting_another(engine, start_sandbox):
     """While another process holds the sync lock, no second walk starts; the wait is bounded."""
     sandbox = start_sandbox()
-    mirror = mirror_for(engine, sandbox)
+    clock = FakeClock()
+    mirror = mirror_for(engine, sandbox, monotonic=clock.monotonic, sleep=clock.sleep)
     other = SyncLock(engine)
     assert other.try_acquire()
     try:
-        started = time.monotonic()
+        started = clock.monotonic()
         freshness = mirror.ensure_fresh(max_age=60, time_limit=0.3)
-        assert time.monotonic() - started < 0.6
+        # It waited for the other sync the whole time limit, and not longer than one poll past it.
+        assert 0.3 <= clock.monotonic() - started <= 0.3 + 0.1 + 1e-9
     finally:
         other.release()
     assert not freshness.complete

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 import pytest
 
@@ -17,6 +16,7 @@ from bot.db.engine import open_database
 from bot.ledger.lock import SyncLock
 from bot.sandbox.ledger import SandboxLedger
 from tests.conftest import NOW
+from tests.fakes import FakeClock
 from tests.ledger.helpers import EVENTS_PATH, ledger_ids, mirror_for, stored_ids
 
 ORDERS = ["newest", "oldest"]
@@ -124,12 +124,13 @@ def test_incremental_sync_interrupted_then_resumed_leaves_no_gap(engine, start_s
 @pytest.mark.parametrize("order", ORDERS)
 def test_sync_stops_at_its_deadline_and_the_next_one_goes_on(engine, start_sandbox, order):
     """A sync given a deadline stops between pages, incomplete; a later sync completes it."""
-    sandbox = start_sandbox(order=order)
+    clock = FakeClock()  # Katalo's latency is slept on it, and the deadline read from it
+    sandbox = start_sandbox(order=order, sleep=clock.sleep)
     sandbox.latency = 0.05
-    mirror = mirror_for(engine, sandbox)
-    partial = mirror.run_sync(deadline=time.monotonic() + 0.12)
+    mirror = mirror_for(engine, sandbox, monotonic=clock.monotonic)
+    partial = mirror.run_sync(deadline=clock.monotonic() + 0.12)
     assert not partial.complete
-    assert 0 < partial.pages < 5
+    assert partial.pages == 3  # after 0.05, 0.10 and 0.15 s: the third page ends past the deadline
     sandbox.latency = 0
     assert mirror.run_sync().complete
     assert stored_ids(engine) == ledger_ids(sandbox)
@@ -220,13 +221,14 @@ def test_tiny_ledgers_sync(engine, start_sandbox, events):
 def test_a_backlog_bigger_than_one_run_is_caught_up_over_several_runs(engine, start_sandbox):
     """Newest-first, 600 new events and runs that each manage only a few pages: every run makes
     progress from where the last stopped, and the mirror ends complete, without a hole."""
-    sandbox = start_sandbox(order="newest")
-    mirror = mirror_for(engine, sandbox)
+    clock = FakeClock()  # Katalo's latency is slept on it, and the deadlines read from it
+    sandbox = start_sandbox(order="newest", sleep=clock.sleep)
+    mirror = mirror_for(engine, sandbox, monotonic=clock.monotonic)
     mirror.run_sync()
     sandbox.ledger.append(600)  # 12 pages of 50
     sandbox.latency = 0.04
     for _ in range(20):
-        if mirror.run_sync(deadline=time.monotonic() + 0.15).complete:
+        if mirror.run_sync(deadline=clock.monotonic() + 0.15).complete:
             break
     sandbox.latency = 0
     assert stored_ids(engine) == ledger_ids(sandbox)

@@ -1,4 +1,7 @@
-"""`katalo-bot sync` as real processes: two at once, and one killed mid-walk then restarted."""
+"""`katalo-bot sync` as real processes: two at once, and one killed mid-walk then restarted.
+
+The kill comes at a known point: the sandbox holds a page (a Gate) while the victim waits for it.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from sqlalchemy import func, select
 
 from bot.db.schema import ledger_events
 from bot.sandbox.ledger import SandboxLedger
 from tests.conftest import NOW
+from tests.fakes import Gate
 from tests.ledger.helpers import ledger_ids, stored_ids
 
 
@@ -49,16 +52,18 @@ def test_two_sync_processes_at_once_store_every_event_once(engine, database_url,
 
 def test_sync_killed_mid_walk_resumes_at_once_and_completes(engine, database_url, start_sandbox):
     """SIGKILL during a sync loses nothing; a restart is not blocked by the dead one and finishes."""
-    sandbox = start_sandbox(SandboxLedger(seed=9, events=3000, now=NOW))
-    sandbox.latency = 0.03
+    gate = Gate(free=5)  # five pages of 100 are answered, then Katalo holds the sixth
+    sandbox = start_sandbox(SandboxLedger(seed=9, events=3000, now=NOW), sleep=gate.sleep)
+    sandbox.latency = 0.03  # acted out by the gate
     victim = start_sync(sandbox.url, database_url)
-    deadline = time.monotonic() + 30
-    while stored_count(engine) < 500 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=10)
+    try:
+        gate.wait_held(timeout=30)  # the victim is mid-walk, waiting for its sixth page
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+    finally:
+        gate.open()
     stored_when_killed = stored_count(engine)
-    assert 500 <= stored_when_killed < 3000
+    assert stored_when_killed == 500  # the five pages answered, each stored as it came
     sandbox.latency = 0
     survivor = start_sync(sandbox.url, database_url)
     out, err = survivor.communicate(timeout=60)

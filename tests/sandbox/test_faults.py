@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests.sandbox.helpers import EVENTS, SUMMARY
+from tests.fakes import FakeClock, Gate
+from tests.sandbox.helpers import AUTH, EVENTS, SUMMARY
 from tests.stand_ins.katalo import KataloDouble
 
 
@@ -78,20 +80,33 @@ def test_body_fault_is_sent_verbatim(
     assert response.status_code == (status or 200)
 
 
-def test_delay_fault_slows_then_answers_normally(server: KataloDouble, client: httpx.Client) -> None:
-    """A delay-only fault holds the answer back, then answers as usual."""
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    gate = Gate()
+    yield gate
+    gate.open()  # let a held handler thread finish
+
+
+def test_delay_fault_holds_the_answer_then_answers_normally(make_server, gate: Gate) -> None:
+    """A delay-only fault holds the answer back for `delay` seconds, then answers as usual."""
+    server = make_server(sleep=gate.sleep)
     server.inject(SUMMARY, delay=0.3)
-    started = time.monotonic()
-    response = client.get(SUMMARY)
-    assert time.monotonic() - started >= 0.3
-    assert response.status_code == 200
+    with httpx.Client(base_url=server.url, headers=AUTH, timeout=5) as client, ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(client.get, SUMMARY)
+        gate.wait_held()
+        assert gate.slept == [0.3]
+        assert not answer.done()  # held: no answer before the delay is over
+        gate.open()
+        assert answer.result().status_code == 200
 
 
-def test_delay_makes_a_client_time_out(server: KataloDouble, client: httpx.Client) -> None:
+def test_delay_makes_a_client_time_out(make_server, gate: Gate) -> None:
     """A delay longer than the client's read timeout surfaces as a timeout."""
+    server = make_server(sleep=gate.sleep)
     server.inject(SUMMARY, delay=0.5)
-    with pytest.raises(httpx.ReadTimeout):
-        client.get(SUMMARY, timeout=0.1)
+    with httpx.Client(base_url=server.url, headers=AUTH) as client, pytest.raises(httpx.ReadTimeout):
+        client.get(SUMMARY, timeout=0.1)  # the gate is never opened while the client waits
+    assert gate.slept == [0.5]
 
 
 def test_drop_closes_without_a_response(server: KataloDouble, client: httpx.Client) -> None:
@@ -135,13 +150,14 @@ def test_faulted_requests_are_counted(server: KataloDouble, client: httpx.Client
     assert server.request_count(SUMMARY) == 3
 
 
-def test_latency_applies_to_every_request(server: KataloDouble, client: httpx.Client) -> None:
+def test_latency_applies_to_every_request(make_server) -> None:
     """The latency attribute delays every answer by that many seconds."""
+    clock = FakeClock()
+    server = make_server(sleep=clock.sleep)
     server.latency = 0.15
-    started = time.monotonic()
-    client.get(SUMMARY)
-    client.get(EVENTS)
-    assert time.monotonic() - started >= 0.3
+    with httpx.Client(base_url=server.url, headers=AUTH, timeout=5) as client:
+        assert client.get(SUMMARY).status_code == client.get(EVENTS).status_code == 200
+    assert clock.slept == [0.15, 0.15]
 
 
 def test_inject_refuses_zero_times(server: KataloDouble) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.sandbox.slack import AUTH_TEST
+from tests.fakes import Gate
 from tests.stand_ins.slack import SlackDouble
 
 TOKEN = "xoxb-test-token"
@@ -185,12 +186,17 @@ def test_injected_error_repeats_until_cleared(slack: SlackDouble, client: WebCli
     assert client.chat_getPermalink(channel="C1", message_ts="1.0")["ok"] is True
 
 
-def test_injected_delay_slows_the_answer(slack: SlackDouble, client: WebClient) -> None:
-    """delay= alone answers normally, late."""
-    slack.inject("auth.test", delay=0.2)
-    started = time.monotonic()
-    assert client.auth_test()["ok"] is True
-    assert time.monotonic() - started >= 0.2
+def test_injected_delay_slows_the_answer() -> None:
+    """delay= alone answers normally, late: the answer waits for the delay."""
+    gate = Gate()
+    with SlackDouble(token=TOKEN, sleep=gate.sleep) as slack, ThreadPoolExecutor(1) as pool:
+        slack.inject("auth.test", delay=0.2)
+        answer = pool.submit(WebClient(token=TOKEN, base_url=slack.api_url, timeout=5).auth_test)
+        gate.wait_held()
+        assert gate.slept == [0.2]
+        assert not answer.done()  # held: no answer before the delay is over
+        gate.open()
+        assert answer.result()["ok"] is True
 
 
 def test_inject_refuses_a_fault_that_changes_nothing(slack: SlackDouble) -> None:

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -24,8 +25,11 @@ _REQUEST_LOG_SIZE = 100_000  # enough for any test
 class KataloDouble(SandboxServer):
     """The sandbox Katalo API, with faults, latency and a request log a test controls."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> None:
+        """`sleep` acts out latency and delays; a test may pass a fake clock's, or one that waits on
+        an event of its own (tests/fakes.py Gate)."""
         self.latency = 0.0  # seconds added to every request, for slow-Katalo tests
+        self._sleep = sleep
         self._faults: FaultQueue[Fault] = FaultQueue(lambda fault: fault.path)
         self._log_lock = threading.Lock()
         self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=_REQUEST_LOG_SIZE)
@@ -78,7 +82,7 @@ class KataloDouble(SandboxServer):
             self._log.append((request.command, url.path, dict(parse_qsl(url.query, keep_blank_values=True))))
             self._counts[url.path] += 1
         if self.latency > 0:
-            time.sleep(self.latency)
+            self._sleep(self.latency)
         fault = self._faults.take(url.path)
         if fault is not None and self._apply_fault(request, fault):
             return
@@ -87,7 +91,7 @@ class KataloDouble(SandboxServer):
     def _apply_fault(self, request: BaseHTTPRequestHandler, fault: Fault) -> bool:
         """Act out a fault; True when it answered (or dropped) the request, False to go on normally."""
         if fault.delay > 0:
-            time.sleep(fault.delay)
+            self._sleep(fault.delay)
         if fault.drop:
             request.close_connection = True  # the server closes the socket without a byte sent
             return True

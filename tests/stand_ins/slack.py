@@ -40,7 +40,16 @@ class _Fault:
 class SlackDouble(SlackStandIn):
     """The Slack stand-in, with faults, channel rules and expiry a test controls."""
 
-    def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`sleep` acts out injected delays; a test may pass one that waits on its own event."""
+        self._sleep = sleep
         self.known_channels: set[str] | None = None  # None: every channel exists
         self.member_of: set[str] | None = None  # None: the bot is a member of every channel
         self._faults: FaultQueue[_Fault] = FaultQueue(lambda fault: fault.method)  # has its own lock
@@ -107,7 +116,7 @@ class SlackDouble(SlackStandIn):
     def _intercept(self, method: str) -> Callable[[Request], bool] | None:
         """The next fault for this method, spent now (under the stand-in's condition, with the call)."""
         fault = self._faults.take(method)
-        return None if fault is None else lambda request: _act_out(request, fault)
+        return None if fault is None else lambda request: _act_out(request, fault, self._sleep)
 
     def _channel(self, params: dict[str, Any], *, posting: bool) -> str:
         """SlackError for a channel outside known_channels, or (posting) outside member_of."""
@@ -126,9 +135,10 @@ class SlackDouble(SlackStandIn):
         return state
 
 
-def _act_out(request: Request, fault: _Fault) -> bool:
+def _act_out(request: Request, fault: _Fault, sleep: Callable[[float], None]) -> bool:
     """Sleep the fault's delay, then answer with it; False when it only delays (the call goes on)."""
-    time.sleep(fault.delay)
+    if fault.delay > 0:
+        sleep(fault.delay)
     if fault.status == 200 and fault.error is None:
         return False
     if fault.status == 429:
