@@ -24,7 +24,7 @@ from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.faults import ApiError, Fault, FaultQueue
 from bot.sandbox.httpd import Httpd, HttpdLifecycle
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.pages import MoneyAs, Order, Wrapper, events_page
+from bot.sandbox.pages import MoneyAs, Oddity, Order, Wrapper, events_page
 from bot.sandbox.summary import docs_variant
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ class SandboxServer(HttpdLifecycle):
         self.money_as: MoneyAs = money_as
         self.summary_variant: SummaryVariant = summary_variant
         self.latency = 0.0  # seconds added to every request, for slow-Katalo tests
+        self.ledger_oddity: Oddity | None = None  # a ledger that never ends (see pages.Oddity)
+        self.cursor_length = 0  # pad every cursor to this many characters, for long-cursor tests
         self._api_key = api_key.encode()
         self._generation = 0
         self._faults: FaultQueue[Fault] = FaultQueue(lambda fault: fault.path)
@@ -180,6 +182,8 @@ class SandboxServer(HttpdLifecycle):
             order=self.order,
             wrapper=self.wrapper,
             money_as=self.money_as,
+            oddity=self.ledger_oddity,
+            cursor_length=self.cursor_length,
         )
 
     def _authorize(self, authorization: str | None) -> None:
