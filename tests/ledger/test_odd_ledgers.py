@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.schema import ledger_set_aside, ledger_sync_state
+from bot.ledger import records
 from bot.ledger.progress import summary_line
 from bot.sandbox.ledger import SandboxLedger
 from tests.conftest import NOW
@@ -93,6 +94,21 @@ def test_a_poisoned_page_after_a_good_history_keeps_old_jobs_answerable(engine, 
     assert [e.event_id for e in mirror.queries.events_of_job(old_job)] == [
         e["event_id"] for e in sandbox.ledger.events_of_job(old_job)
     ]
+
+
+def test_a_record_the_database_refuses_is_set_aside_alone(engine, start_sandbox, monkeypatch):
+    """Whatever the checks miss, a row the database refuses is set aside with the database's reason,
+    and the rest of its page is stored (row by row, each in a savepoint)."""
+    monkeypatch.setattr(records, "unstorable", lambda event: None)  # let 1e30 reach the database
+    ledger = SandboxLedger(seed=7, events=237, now=NOW)
+    poisoned = ledger.event(150)["event_id"]
+    ledger.override(150, amount_usd="1e30")
+    sandbox = start_sandbox(ledger)
+    report = mirror_for(engine, sandbox).run_sync()
+    assert report.complete and report.set_aside == 1
+    [row] = set_aside_rows(engine)
+    assert row.event_id == poisoned and row.reason.startswith("the database refused it (")
+    assert len(stored_ids(engine)) == 236
 
 
 # --- future-dated events --------------------------------------------------------------------------
