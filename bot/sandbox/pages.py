@@ -125,8 +125,7 @@ def _odd_range(
     if oddity == "wrap_pages" and count:
         first = (count - 1 if order == "newest" else 0) if start is None else start
         step = -1 if order == "newest" else 1
-        indices = [(first + step * k) % count for k in range(limit)]
-        return indices, (first + step * limit) % count
+        return [(first + step * k) % count for k in range(limit)], (first + step * limit) % count
     return page_range(order, count, start, limit)
 
 
