@@ -126,7 +126,8 @@ class LedgerSync:
             _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
             if report.set_aside:  # the sync caught up, but the mirror's state must name what it left out
                 sentence = describe(report.set_aside, report.set_aside_examples)
-                self._store.update_state(owner, last_error=sentence[:300])
+                with contextlib.suppress(OwnershipLost):  # a sync that took over will name them itself
+                    self._store.update_state(owner, last_error=sentence[:300])
         except _OutOfTime:
             log.info("ledger sync stopped at its deadline after %d pages", report.pages)
         except OwnershipLost:
