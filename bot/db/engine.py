@@ -47,7 +47,8 @@ def make_engine(url: str) -> Engine:
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
-        connect_args={"connect_timeout": _CONNECT_TIMEOUT},
+        # The URL's own connect_timeout, when it has one, wins.
+        connect_args={} if "connect_timeout" in parsed.query else {"connect_timeout": _CONNECT_TIMEOUT},
     )
 
 
