@@ -36,7 +36,7 @@ ledger_sync_state = Table(
     metadata,
     Column("ledger", String(32), primary_key=True),
     Column("page_order", String(16)),  # newest_first | oldest_first, once detected
-    Column("walk_cursor", String(1024)),  # where an unfinished walk goes on
+    Column("walk_cursor", Text),  # where an unfinished walk goes on (Katalo's cursors have no stated length)
     Column("walk_top", UTCDateTime),  # newest-first: the newest event the unfinished walk started from
     Column("walk_floor", UTCDateTime),  # ...and the watermark it must reach (None: the whole ledger)
     Column("complete_through", UTCDateTime),  # every event created at or before this is stored
@@ -46,6 +46,19 @@ ledger_sync_state = Table(
     Column("last_error", String(300)),  # user-safe sentence of the last failure, cleared on success
     Column("sync_owner", String(64)),  # the running sync, whose writes alone are accepted
     Column("walks_restarted", Integer, nullable=False, default=0),
+)
+
+# Ledger records the mirror could not store, kept as received (JSON text) with the reason, so that one
+# odd record neither stops every sync nor is lost. Keyed by a hash of the record: re-reading a page
+# sets a record aside once.
+ledger_set_aside = Table(
+    "ledger_set_aside",
+    metadata,
+    Column("record_key", String(64), primary_key=True),
+    Column("event_id", Text),  # when the record has one
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("set_aside_at", UTCDateTime, nullable=False),
 )
 
 # Events API deliveries already handled. Slack re-sends an event it thinks went unanswered (up to 3

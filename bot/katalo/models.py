@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 
 
 def _as_utc_if_naive(value: datetime) -> datetime:
@@ -112,10 +121,17 @@ class BillingEvent(_Model):
 
 
 class EventsPage(_Model):
-    """One page of GET /api/v1/billing/events; `next_cursor` is None on the last page."""
+    """One page of GET /api/v1/billing/events; `next_cursor` is None on the last page.
+
+    Each record is read on its own: one that is not a valid event goes to `rejected` with the reason
+    instead of making the whole page unreadable. `records` holds each event's record as received, in
+    step with `events`, so a mirror can keep an odd one verbatim.
+    """
 
     events: tuple[BillingEvent, ...]
     next_cursor: str | None = None
+    records: tuple[Any, ...] = Field(default=(), repr=False)
+    rejected: tuple[tuple[Any, str], ...] = Field(default=(), repr=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -124,7 +140,7 @@ class EventsPage(_Model):
             return body
         for key in LEDGER_WRAPPER_KEYS:
             if isinstance(body.get(key), list):
-                return {"events": body[key], "next_cursor": body.get("next_cursor") or None}
+                return {**_read_records(body[key]), "next_cursor": body.get("next_cursor") or None}
         return body  # no list found: validation reports `events` missing
 
     @property
@@ -133,6 +149,21 @@ class EventsPage(_Model):
         if not self.events:
             return None
         return order_between(self.events[0].created_at, self.events[-1].created_at)
+
+
+def _read_records(items: list[Any]) -> dict[str, Any]:
+    events: list[BillingEvent] = []
+    records: list[Any] = []
+    rejected: list[tuple[Any, str]] = []
+    for item in items:
+        try:
+            events.append(BillingEvent.model_validate(item))
+            records.append(item)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"]) or "record"
+            rejected.append((item, f"not a valid event ({where}: {error['msg']})"))
+    return {"events": events, "records": records, "rejected": rejected}
 
 
 def order_between(earlier_served: datetime, later_served: datetime) -> PageOrder | None:

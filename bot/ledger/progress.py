@@ -16,6 +16,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from bot.formatting import plural
+from bot.ledger.records import describe
 from bot.ledger.sync import SyncReport
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,11 @@ def summary_line(report: SyncReport) -> str:
     )
     if report.restarts:
         line += f"; walk restarted {report.restarts}× after an expired cursor"
+    if report.future_dated:
+        future = plural(report.future_dated, "event")
+        line += f"; {future} dated in the future (stored, not trusted as a watermark)"
+    if report.set_aside:
+        line += f"; {describe(report.set_aside, report.set_aside_examples)}"
     if report.error is not None:
         return f"{line}. Stopped: {report.error.user_message}"
     return f"{line}. " + ("The mirror is up to date." if report.complete else "Stopped at the time limit.")

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Engine, Select, func, select, tuple_, type_coerce
 
-from bot.db.schema import ledger_events
+from bot.db.schema import ledger_events, ledger_set_aside
 from bot.db.types import micros_to_dollars
 from bot.figures import JobTotal, Tally, WindowTotals
 from bot.katalo.models import BillingEvent
+from bot.ledger.records import SetAside
 
 _EVENT_COLUMNS = [column for column in ledger_events.c if column.name != "stored_at"]
 # Summed as raw integers (not through MicroDollars' conversion), then turned into dollars once.
@@ -112,6 +113,19 @@ class LedgerQueries:
 
     def event_count(self) -> int:
         return int(self._rows(select(func.count()).select_from(ledger_events))[0][0])
+
+    def set_aside_count(self) -> int:
+        """Ledger records kept aside because they could not be stored (records.py): for health lines
+        and reconciling the mirror with Katalo's figures."""
+        return int(self._rows(select(func.count()).select_from(ledger_set_aside))[0][0])
+
+    def set_aside_records(self, limit: int = 20) -> list[SetAside]:
+        """The records set aside, most recent first, as kept: raw JSON text and reason."""
+        columns = (ledger_set_aside.c.record_key, ledger_set_aside.c.event_id, ledger_set_aside.c.reason)
+        query = select(*columns, ledger_set_aside.c.raw).order_by(
+            ledger_set_aside.c.set_aside_at.desc(), ledger_set_aside.c.record_key
+        )
+        return [SetAside(*row) for row in self._rows(query.limit(limit))]
 
     def _grouped(self, column: Any, start: datetime, end: datetime) -> dict[Any, Tally]:
         query = (

@@ -3,6 +3,8 @@
 - `save_page` inserts a page's events (an `event_id` already stored is left as it is: ledger events
   are immutable) and moves the sync state on, in the same transaction. A sync killed at any moment
   therefore leaves a state that describes exactly what is stored.
+- A record the database refuses is set aside with the page (records.py): the page is tried whole,
+  and only if that fails row by row, each in a savepoint, so the rest of the page is stored.
 - One sync runs at a time (lock.py); the state row names it (`sync_owner`), and every write is
   checked against that name. The lock guards the organization's request budget; correctness does
   not rest on it: upserts are idempotent, and a sync that finds another's name in the row stops
@@ -11,16 +13,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from bot.db.claims import dialect_insert
-from bot.db.schema import ledger_events, ledger_sync_state
+from bot.db.schema import ledger_events, ledger_set_aside, ledger_sync_state
 from bot.katalo.models import BillingEvent, PageOrder
+from bot.ledger.records import SetAside, set_aside
 
 LEDGER = "billing_events"  # the one ledger mirrored; the key of its sync-state row
 
@@ -42,6 +46,14 @@ class SyncState:
     last_error: str | None = None
     sync_owner: str | None = None
     walks_restarted: int = 0
+
+
+@dataclass(frozen=True)
+class SavedPage:
+    """What storing a page did: how many events were new, and every record of it set aside."""
+
+    new: int
+    set_aside: list[SetAside]
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(SyncState))
@@ -81,26 +93,67 @@ class LedgerStore:
     def save_page(
         self,
         owner: str,
-        events: Iterable[BillingEvent],
+        events: Sequence[tuple[BillingEvent, Any]],
         now: datetime,
+        *,
+        aside: Sequence[SetAside] = (),
         **state: Any,
-    ) -> int:
-        """Store a page's events and the new sync state atomically; returns how many events were new.
-
-        Raises OwnershipLost (and stores nothing) when another sync has taken over.
+    ) -> SavedPage:
+        """Store a page's events (each with its record as received), the records set aside and the new
+        sync state atomically. Raises OwnershipLost (and stores nothing) when another sync took over.
         """
-        rows = [_row(event, now) for event in events]
         with self.engine.begin() as connection:
             if not self._update_state(connection, owner, state):
                 raise OwnershipLost
-            if not rows:
-                return 0
-            statement = (
-                self._insert(ledger_events)
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(ledger_events.c.event_id)
+            refused: list[SetAside] = []
+            new = self._insert_events(connection, events, now, refused) if events else 0
+            every_aside = [*aside, *refused]
+            if every_aside:
+                connection.execute(
+                    self._insert(ledger_set_aside).on_conflict_do_nothing(index_elements=["record_key"]),
+                    [{**asdict(record), "set_aside_at": now} for record in every_aside],
+                )
+            return SavedPage(new, every_aside)
+
+    def stored_among(self, event_ids: Sequence[str]) -> bool:
+        """Whether any of `event_ids` is already stored."""
+        with self.engine.connect().execution_options(readonly=True) as connection:
+            found = connection.execute(
+                select(ledger_events.c.event_id).where(ledger_events.c.event_id.in_(event_ids)).limit(1)
             )
-            return len(connection.execute(statement, rows).all())
+            return found.first() is not None
+
+    def _insert_events(
+        self,
+        connection: Any,
+        events: Sequence[tuple[BillingEvent, Any]],
+        now: datetime,
+        refused: list[SetAside],
+    ) -> int:
+        """Insert the page in one statement; if the database refuses it, row by row, setting aside each
+        row it refuses (a savepoint each, so the transaction and the rest of the page survive)."""
+        statement = (
+            self._insert(ledger_events)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(ledger_events.c.event_id)
+        )
+        rows = [_row(event, now) for event, _ in events]
+        try:
+            with connection.begin_nested():
+                return len(connection.execute(statement, rows).all())
+        except Exception as error:
+            if not _refused_by_database(error):
+                raise
+        new = 0
+        for (_, record), row in zip(events, rows, strict=True):
+            try:
+                with connection.begin_nested():
+                    new += len(connection.execute(statement, [row]).all())
+            except Exception as error:
+                if not _refused_by_database(error):
+                    raise
+                refused.append(set_aside(record, f"the database refused it ({_first_line(error)})"))
+        return new
 
     def update_state(self, owner: str, **state: Any) -> None:
         """Move the sync state on without storing events."""
@@ -129,6 +182,18 @@ class LedgerStore:
                 .values(ledger=LEDGER, backfill_done=False, walks_restarted=0)
                 .on_conflict_do_nothing(index_elements=["ledger"])
             )
+
+
+def _refused_by_database(error: Exception) -> bool:
+    """A value the database cannot hold (as opposed to a lost connection, which must stop the sync)."""
+    if isinstance(error, DataError | IntegrityError | OverflowError | ValueError):
+        return True
+    return isinstance(error, StatementError) and not isinstance(error, DBAPIError)
+
+
+def _first_line(error: Exception) -> str:
+    cause = getattr(error, "orig", None) or error
+    return str(cause).strip().split("\n")[0][:200]
 
 
 def _row(event: BillingEvent, stored_at: datetime) -> dict[str, Any]:

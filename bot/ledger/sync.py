@@ -13,6 +13,16 @@ Katalo does not document its page order, so the first walk detects it from `crea
 
 A cursor that Katalo no longer accepts (404 or 400) restarts the walk from the head; what is stored
 stays. Each page is stored with the new state in one transaction (see store.py).
+
+Odd ledgers must neither poison, blind nor hold the mirror:
+
+- A record that cannot be stored is set aside with its reason (records.py); the rest of its page is
+  stored, and the summary and `last_error` name it.
+- Time is not trusted blindly: an event dated after now (beyond FUTURE_SKEW) is stored and counted,
+  but never becomes a walk's top or the watermark, and `complete_through` never passes now. A
+  newest-first walk ends on reaching events that were already stored and lie at or below the
+  watermark, not on dates alone.
+- A ledger that never ends (repeated or empty pages under fresh cursors) is stopped (guard.py).
 """
 
 from __future__ import annotations
@@ -21,18 +31,24 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from bot.katalo.client import MAX_PAGE_LIMIT, WALK_RETRY, KataloClient
 from bot.katalo.errors import KataloBadResponse, KataloError, KataloNotFound, KataloRejected
 from bot.katalo.models import BillingEvent, EventsPage, PageOrder, order_between
 from bot.katalo.transport import RetryPolicy
+from bot.ledger.guard import WalkGuard
 from bot.ledger.lock import SyncLock
+from bot.ledger.queries import LedgerQueries
+from bot.ledger.records import SetAside, describe, sort_page
 from bot.ledger.store import LedgerStore, OwnershipLost
 
 log = logging.getLogger(__name__)
+# Clocks differ a little; an event dated further ahead of ours than this is "from the future".
+FUTURE_SKEW = timedelta(minutes=5)
+_EXAMPLES = 3  # set-aside records a report names; the rest are counted
 
 
 @dataclass
@@ -48,6 +64,9 @@ class SyncReport:
     skipped: str | None = None  # why the sync did nothing
     error: KataloError | None = None
     seconds: float = 0.0
+    set_aside: int = 0  # records that could not be stored, kept aside (records.py)
+    set_aside_examples: list[SetAside] = field(default_factory=list)
+    future_dated: int = 0  # events dated after now: stored, never trusted as a watermark
 
 
 ProgressCallback = Callable[[SyncReport], None]
@@ -108,6 +127,10 @@ class LedgerSync:
         try:
             self._store.take_ownership(owner, self._now())
             _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
+            if report.set_aside:  # the sync caught up, but the mirror's state must name what it left out
+                sentence = describe(report.set_aside, report.set_aside_examples)
+                with contextlib.suppress(OwnershipLost):  # a sync that took over will name them itself
+                    self._store.update_state(owner, last_error=sentence[:300])
         except _OutOfTime:
             log.info("ledger sync stopped at its deadline after %d pages", report.pages)
         except OwnershipLost:
@@ -156,7 +179,7 @@ class _Walk:
                     self._walk(state.walk_cursor, state.walk_top, floor=None)
                 elif state.walk_top is not None:  # an unfinished walk: first the new head, then go on
                     top = self._catch_up(state.walk_top) or state.walk_top
-                    self._save([], walk_top=top)
+                    self._save(None, walk_top=top)
                     self._walk(state.walk_cursor, top, floor=state.walk_floor, resuming=True)
                 else:  # a new walk from the head: down to the watermark, or (first time) the whole ledger
                     self._walk(None, None, floor=state.complete_through if state.backfill_done else None)
@@ -164,7 +187,7 @@ class _Walk:
                 self.report.restarts += 1
                 # Only the walk starts over; a finished backfill stays finished, the watermark stands.
                 self._save(
-                    [],
+                    None,
                     walk_cursor=None,
                     walk_top=None,
                     walk_floor=None,
@@ -187,28 +210,34 @@ class _Walk:
         """
         if resuming and cursor is None:  # the unfinished walk had already read its last page
             self._save(
-                [], walk_cursor=None, walk_top=None, walk_floor=None, backfill_done=True, **self._success(top)
+                None,
+                walk_cursor=None,
+                walk_top=None,
+                walk_floor=None,
+                backfill_done=True,
+                **self._success(top),
             )
             return
         for page, fetched_with in self._pages(cursor):
-            if top is None and page.events:
-                top = page.events[0].created_at
+            trusted = self._trusted(page)
+            if top is None and trusted:
+                top = trusted[0].created_at
             self._learn_order(page, top)
             last = page.next_cursor is None
             if self.order == "oldest_first":
-                newest = page.events[-1].created_at if page.events and last else None
+                newest = trusted[-1].created_at if trusted and last else None
                 done = self._success(newest) if last else {}
                 # At the last page, keep its cursor: the next sync re-reads it and finds what was appended.
                 self._save(
-                    page.events,
+                    page,
                     walk_cursor=page.next_cursor or fetched_with,
                     walk_top=top,
                     page_order=self.order,
                     **done,
                 )
-            elif last or (floor is not None and any(e.created_at <= floor for e in page.events)):
+            elif last or (floor is not None and self._reaches(page, floor)):
                 self._save(
-                    page.events,
+                    page,
                     walk_cursor=None,
                     walk_top=None,
                     walk_floor=None,
@@ -219,7 +248,7 @@ class _Walk:
                 return
             else:
                 self._save(
-                    page.events,
+                    page,
                     walk_cursor=page.next_cursor,
                     walk_top=top,
                     walk_floor=floor,
@@ -234,15 +263,28 @@ class _Walk:
         """
         top: datetime | None = None
         for page, _ in self._pages(None):
-            if top is None and page.events:
-                top = page.events[0].created_at
+            trusted = self._trusted(page)
+            if top is None and trusted:
+                top = trusted[0].created_at
             if self.order is None and self._learn_order(page, top) == "oldest_first":
-                self._save(page.events, page_order=self.order, walk_cursor=None)
+                self._save(page, page_order=self.order, walk_cursor=None)
                 raise _Redispatch  # a ledger too small to tell before turned out oldest-first
-            self._save(page.events)
-            if any(e.created_at <= boundary for e in page.events):
+            reached = self._reaches(page, boundary)  # asked before this page is stored
+            self._save(page)
+            if reached:
                 break
         return top
+
+    def _trusted(self, page: EventsPage) -> list[BillingEvent]:
+        """The page's events that are not dated in the future: only these may set a top or watermark."""
+        horizon = self.sync._now() + FUTURE_SKEW
+        return [event for event in page.events if event.created_at <= horizon]
+
+    def _reaches(self, page: EventsPage, floor: datetime) -> bool:
+        """Whether the page reaches what is already stored: an event at or below `floor` that the mirror
+        holds. A date alone is not trusted: a wrong one must not end a walk above a gap."""
+        below = [event.event_id for event in page.events if event.created_at <= floor]
+        return bool(below) and self.store.stored_among(below)
 
     def _learn_order(self, page: EventsPage, top: datetime | None) -> PageOrder | None:
         """The ledger's order, from this page or, failing that, from the walk's first event."""
@@ -254,14 +296,16 @@ class _Walk:
 
     def _success(self, newest: datetime | None) -> dict[str, object]:
         """State of a sync that caught up; `newest` None (an empty last page) keeps complete_through."""
-        state: dict[str, object] = {"last_success_at": self.sync._now(), "last_error": None}
+        now = self.sync._now()
+        state: dict[str, object] = {"last_success_at": now, "last_error": None}
         if newest is not None:
-            state["complete_through"] = newest
+            state["complete_through"] = min(newest, now)  # the watermark never runs ahead of now
         return state
 
     def _pages(self, cursor: str | None) -> Iterator[tuple[EventsPage, str | None]]:
         """Pages from `cursor`, each with the cursor that fetched it; an expired cursor restarts the walk."""
         pages = self.sync._client.iter_pages(cursor, limit=self.sync._limit, retry=self.retry)
+        guard = WalkGuard(LedgerQueries(self.store.engine).event_count)
         while True:
             if self.deadline is not None and self.sync._monotonic() > self.deadline:
                 raise _OutOfTime
@@ -276,11 +320,35 @@ class _Walk:
                 raise _Restart from None
             self.report.pages += 1
             self.report.events_seen += len(page.events)
+            self._note_future(page)
             if page.events:
                 self.report.reached = page.events[-1].created_at
+            new_before = self.report.events_new
             yield page, cursor
+            guard.check(page, self.report.events_new - new_before)  # the caller has stored the page
             cursor = page.next_cursor
 
-    def _save(self, events: Sequence[BillingEvent], **state: object) -> None:
-        self.report.events_new += self.store.save_page(self.owner, events, self.sync._now(), **state)
+    def _note_future(self, page: EventsPage) -> None:
+        future = [event for event in page.events if event.created_at > self.sync._now() + FUTURE_SKEW]
+        if future:
+            self.report.future_dated += len(future)
+            log.warning(
+                "ledger sync: %d event(s) dated in the future (%s at %s): stored, not trusted as a watermark",
+                len(future),
+                future[0].event_id,
+                future[0].created_at.isoformat(),
+            )
+
+    def _save(self, page: EventsPage | None, **state: object) -> None:
+        storable, aside = sort_page(page) if page is not None else ([], [])
+        saved = self.store.save_page(self.owner, storable, self.sync._now(), aside=aside, **state)
+        self.report.events_new += saved.new
+        if saved.set_aside:
+            self.report.set_aside += len(saved.set_aside)
+            room = _EXAMPLES - len(self.report.set_aside_examples)
+            self.report.set_aside_examples.extend(saved.set_aside[:room])
+            for record in saved.set_aside:
+                log.warning(
+                    "ledger record %s set aside: %s", record.event_id or record.record_key, record.reason
+                )
         self.progress(self.report)

@@ -1,9 +1,11 @@
 """The sandbox's data: a deterministic Katalo billing ledger, computed on demand.
 
 Owns what the sandbox says is true: every event (ids, job, usage type, price, time) as a pure function
-of (seed, index), how events group into jobs and which jobs failed, and appends. Nothing is stored per
-event, so a ledger of a million events costs a few hundred bytes; the usage summary is derived in
-summary.py and the HTTP side lives in server.py.
+of (seed, index), how events group into jobs and which jobs failed, and appends. Tests can make one
+record odd (`override`: an amount of 1e30, a date in 2099, a field that is not an event's) to see
+how the bot copes with poisoned or future-dated records (the summary still counts it as it was).
+Nothing is stored per event, so a ledger of a million events costs a few hundred bytes; the usage
+summary is derived in summary.py and the HTTP side lives in server.py.
 
 Layout: indices are cut into blocks of 3; a block's hash picks how it splits into jobs (AAA, AAB, ABB or
 ABC), so an index alone tells its job, and a job's first index (its "start") names it.
@@ -67,6 +69,7 @@ class SandboxLedger:
         self._fingerprints = [self._hash(b"cfg:", k, 8).hex() for k in range(_FINGERPRINTS)]
         self._lock = threading.Lock()
         self._job_names: dict[int, tuple[str, str]] = {}  # start -> (job id, asset id), a bounded cache
+        self._overrides: dict[int, dict[str, Any]] = {}  # index -> fields served instead (odd records)
         self._count, self._now_ms = events, now_ms
         self.initial_state = (events, now_ms)
         self._summary = SummaryBook(self, included)
@@ -97,6 +100,13 @@ class SandboxLedger:
             if self._count:
                 self._now_ms = max(self._now_ms, self.time_ms(self._count - 1))
 
+    def override(self, i: int, **fields: Any) -> None:
+        """Serve event `i` with `fields` replaced or added (a value of None removes the field)."""
+        if not 0 <= i < self._count:
+            raise IndexError(f"event index {i} out of range")
+        with self._lock:
+            self._overrides[i] = fields
+
     # --- events ----------------------------------------------------------------------------------
 
     def event(self, i: int) -> dict[str, Any]:
@@ -108,7 +118,7 @@ class SandboxLedger:
         usage, billable = self._usage(position, digest)
         created = self.time_ms(i, digest)
         job_id, asset_id = self._names(start)
-        return {
+        event = {
             "event_id": wire.ulid("evt_", created, digest[6:]),
             "job_id": job_id,
             "source_asset_id": asset_id,
@@ -119,6 +129,12 @@ class SandboxLedger:
             "amount_usd": _PRICE_TEXT[usage] if billable else _ZERO_TEXT,
             "created_at": wire.iso_z(created, millis=self._quantum == 1),
         }
+        odd = self._overrides.get(i)
+        if odd:
+            event.update(odd)
+            for key in [key for key, value in odd.items() if value is None]:
+                del event[key]
+        return event
 
     def iter_events(self) -> Iterator[dict[str, Any]]:
         """Every event that exists when iteration starts, oldest first."""

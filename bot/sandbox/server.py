@@ -21,7 +21,7 @@ from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.envelope import ApiError
 from bot.sandbox.httpd import Httpd, HttpdLifecycle
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.pages import MoneyAs, Order, Wrapper, events_page
+from bot.sandbox.pages import MoneyAs, Oddity, Order, Wrapper, events_page
 from bot.sandbox.summary import docs_variant
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ class SandboxServer(HttpdLifecycle):
         self.wrapper: Wrapper = wrapper
         self.money_as: MoneyAs = money_as
         self.summary_variant: SummaryVariant = summary_variant
+        self.ledger_oddity: Oddity | None = None  # a ledger that never ends (see pages.Oddity)
+        self.cursor_length = 0  # pad every cursor to this many characters, for long-cursor tests
         self._api_key = api_key.encode()
         self._generation = 0
         # Bound now (as http.server does) so `url` is known before serving starts.
@@ -113,6 +115,8 @@ class SandboxServer(HttpdLifecycle):
             order=self.order,
             wrapper=self.wrapper,
             money_as=self.money_as,
+            oddity=self.ledger_oddity,
+            cursor_length=self.cursor_length,
         )
 
     def _authorize(self, authorization: str | None) -> None:

@@ -166,3 +166,39 @@ def test_upgrading_an_older_schema_keeps_every_stored_event(database_url):
     assert kept == [(f"evt_{i}", 400_000) for i in range(5)]
     assert "walk_floor" in state_columns
     engine.dispose()
+
+
+def test_upgrading_from_0004_keeps_events_and_state_and_takes_long_cursors(database_url):
+    """A mirror at revision 0004 (events and a walk in progress) upgrades to 0005: every event and the
+    walk's cursor are kept, a cursor of 5,000 characters then fits, and set-aside records have a table."""
+    from bot.db.migrate import upgrade_schema
+
+    engine = make_engine(database_url)
+    upgrade_schema(engine, "0004")
+    events = Table("ledger_events", MetaData(), autoload_with=engine)
+    state = Table("ledger_sync_state", MetaData(), autoload_with=engine)
+    rows = [
+        {
+            "event_id": f"evt_{i}",
+            "job_id": "job_1",
+            "created_at": datetime(2026, 1, 1, 0, i),
+            "amount_usd": 400_000,
+        }
+        for i in range(5)
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(events), [{**row, "stored_at": datetime(2026, 1, 1)} for row in rows])
+        connection.execute(insert(state), {"ledger": "billing_events", "walk_cursor": "c" * 1000})
+    upgrade_schema(engine)
+    state = Table("ledger_sync_state", MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        kept = connection.execute(
+            select(events.c.event_id, events.c.amount_usd).order_by(events.c.event_id)
+        ).all()
+        assert connection.execute(select(state.c.walk_cursor)).scalar_one() == "c" * 1000
+        connection.execute(state.update().values(walk_cursor="x" * 5000))
+        assert connection.execute(select(state.c.walk_cursor)).scalar_one() == "x" * 5000
+        tables = set(inspect(connection).get_table_names())
+    assert kept == [(f"evt_{i}", 400_000) for i in range(5)]
+    assert "ledger_set_aside" in tables
+    engine.dispose()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -31,8 +33,11 @@ def client_for(sandbox: KataloDouble) -> KataloClient:
 
 
 def mirror_for(
-    engine: Engine, sandbox: KataloDouble, *, page_limit: int = 50, **options: object
+    engine: Engine, sandbox: KataloDouble, *, page_limit: int = 50, **options: Any
 ) -> LedgerMirror:
+    """A mirror of the sandbox; unless told otherwise its clock is the sandbox's present, which moves
+    with appended events (appending 600 events moves it weeks on), so they are never "from the future"."""
+    options.setdefault("now", lambda: max(datetime.now(UTC), sandbox.ledger.now))
     return LedgerMirror(engine, client_for(sandbox), page_limit=page_limit, retry=TEST_RETRY, **options)
 
 
