@@ -7,7 +7,6 @@ the entry points call. Nothing here runs at import time.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -19,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.answer_pool import AnswerPool
 from bot.blocks.replies import build_internal_error
 from bot.config import ConfigError, Settings
 from bot.db import open_database
@@ -32,8 +32,6 @@ from bot.listeners import Deps, register
 from bot.services.answers import Answers
 
 log = logging.getLogger(__name__)
-
-ANSWER_THREADS = 32  # answers mostly wait (on Katalo, the mirror or Slack), and share single flights
 
 
 def build_deps(settings: Settings) -> Deps:
@@ -86,9 +84,7 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
             # their own. With acks on the shared pool, answers waiting on a slow Katalo would hold
             # every thread and the acks would queue past Slack's 3 seconds (dispatch_failed).
             process_before_response=True,
-            listener_executor=ThreadPoolExecutor(
-                max_workers=ANSWER_THREADS, thread_name_prefix="katalo-answer"
-            ),
+            listener_executor=AnswerPool(),  # bounded: a question starts now or says it cannot
             raise_error_for_unhandled_request=False,
             logger=logging.getLogger("slack_bolt"),
         )

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.katalo.client import MAX_PAGE_LIMIT, WALK_RETRY, KataloClient
-from bot.katalo.errors import KataloBadResponse, KataloError, KataloNotFound, KataloRejected
+from bot.katalo.deadline import until
+from bot.katalo.errors import KataloBadResponse, KataloError, KataloNotFound, KataloOutOfTime, KataloRejected
 from bot.katalo.models import BillingEvent, EventsPage, PageOrder, order_between
 from bot.katalo.transport import RetryPolicy
 from bot.ledger.lock import SyncLock
@@ -104,7 +105,8 @@ class LedgerSync:
             return report
         try:
             self._store.take_ownership(owner, self._now())
-            _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
+            with until(deadline):  # every request ends by the deadline too, not only the gaps between pages
+                _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
         except _OutOfTime:
             log.info("ledger sync stopped at its deadline after %d pages", report.pages)
         except OwnershipLost:
@@ -266,6 +268,8 @@ class _Walk:
                 page = next(pages)
             except StopIteration:
                 return
+            except KataloOutOfTime:  # the deadline passed during a request: the same as between pages
+                raise _OutOfTime from None
             except (KataloNotFound, KataloRejected) as error:
                 if cursor is None:
                     raise
