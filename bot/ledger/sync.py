@@ -35,6 +35,8 @@ from bot.ledger.store import LedgerStore, OwnershipLost
 
 log = logging.getLogger(__name__)
 
+PAGE_GRACE = 1.0  # seconds a page in flight at a sync's deadline may take to finish arriving
+
 
 @dataclass
 class SyncReport:
@@ -105,7 +107,9 @@ class LedgerSync:
             return report
         try:
             self._store.take_ownership(owner, self._now())
-            with until(deadline):  # every request ends by the deadline too, not only the gaps between pages
+            # A page in flight at the deadline may finish within PAGE_GRACE (a healthy one takes ~0.1 s):
+            # the request is paid for, and every run makes progress. A Katalo slower than that is cut.
+            with until(None if deadline is None else deadline + PAGE_GRACE):
                 _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
         except _OutOfTime:
             log.info("ledger sync stopped at its deadline after %d pages", report.pages)
