@@ -17,8 +17,11 @@ case seen in practice, are bounded strictly.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -99,18 +102,60 @@ class _Watchdog:
         if sock is None:  # not a real connection (httpx.MockTransport): the chunk checks suffice
             yield
             return
-        timer = threading.Timer(self._deadline.remaining(), self._fire, args=(sock,))
-        timer.daemon = True
-        timer.start()
+        watch = _REAPER.watch(time.monotonic() + self._deadline.remaining(), sock, self)
         try:
             yield
         finally:
-            timer.cancel()
+            _REAPER.cancel(watch)
 
-    def _fire(self, sock: socket.socket) -> None:
-        self.fired = True
-        with contextlib.suppress(OSError):  # already closed: the read is over anyway
-            sock.shutdown(socket.SHUT_RDWR)
+
+class _Watch:
+    def __init__(self, sock: socket.socket, owner: _Watchdog) -> None:
+        self.sock, self.owner, self.cancelled = sock, owner, False
+
+
+class _Reaper:
+    """One daemon thread for every watchdog: a thread per request would cost more than the request."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._due: list[tuple[float, int, _Watch]] = []  # a heap; cancelled entries leave at the top
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, at: float, sock: socket.socket, owner: _Watchdog) -> _Watch:
+        watch = _Watch(sock, owner)
+        with self._changed:
+            heapq.heappush(self._due, (at, next(self._order), watch))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="katalo-deadlines", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+        return watch
+
+    def cancel(self, watch: _Watch) -> None:
+        with self._changed:  # after this, the socket is never shut down: it may go back to the pool
+            watch.cancelled = True
+
+    def _run(self) -> None:
+        with self._changed:
+            while True:
+                while self._due and self._due[0][2].cancelled:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    self._changed.wait()
+                    continue
+                wait = self._due[0][0] - time.monotonic()
+                if wait > 0:
+                    self._changed.wait(wait)
+                    continue
+                watch = heapq.heappop(self._due)[2]
+                watch.owner.fired = True
+                with contextlib.suppress(OSError):  # already closed: the read is over anyway
+                    watch.sock.shutdown(socket.SHUT_RDWR)
+
+
+_REAPER = _Reaper()
 
 
 def _socket_of(response: httpx.Response) -> socket.socket | None:
