@@ -6,8 +6,9 @@ enforced three ways:
 
 - every phase's timeout (connect, write, pool, read) is cut to what remains when the request starts;
 - the deadline is checked after every chunk of the body, which ends a trickle;
-- a watchdog shuts the socket down when the deadline passes, which ends a read blocked on a server
-  that sent part of the body and then went quiet (its read timeout was set when the body began).
+- a watchdog (one thread for all requests) shuts the socket down when the deadline passes, which
+  ends a read blocked on a server that went quiet mid-body (httpcore fixes a phase's read timeout
+  when the phase begins, so a read can otherwise outlast the deadline by up to that timeout).
 
 The headers are bounded by the read timeout cut to what remained at the start; a server trickling
 its *headers* is bounded only by that per read (h11's header limit ends it eventually). Bodies, the
