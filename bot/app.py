@@ -7,20 +7,18 @@ import time.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 
+from bot.answer_pool import AnswerPool
 from bot.blocks.replies import build_internal_error
 from bot.config import ConfigError, Settings
 from bot.listeners import register
 from bot.wiring.deps import Deps
 
 log = logging.getLogger(__name__)
-
-ANSWER_THREADS = 32  # answers mostly wait (on Katalo, the mirror or Slack), and share single flights
 
 
 def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:
@@ -36,9 +34,7 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
             # their own. With acks on the shared pool, answers waiting on a slow Katalo would hold
             # every thread and the acks would queue past Slack's 3 seconds (dispatch_failed).
             process_before_response=True,
-            listener_executor=ThreadPoolExecutor(
-                max_workers=ANSWER_THREADS, thread_name_prefix="katalo-answer"
-            ),
+            listener_executor=AnswerPool(),  # bounded: a question starts now or says it cannot
             raise_error_for_unhandled_request=False,
             logger=logging.getLogger("slack_bolt"),
         )

@@ -27,7 +27,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Deps is the record the composition root fills and listeners and jobs read: it lives with the
     # wiring but sits at their level, so they can name it without importing the root.
     ("listeners and jobs", ("bot.listeners", "bot.digest.clock", "bot.digest.run", "bot.wiring.deps")),
-    ("wiring", ("bot.wiring", "bot.app", "bot.serve")),
+    # The HTTP front (bot.web) and the answer pool serve the app the wiring builds.
+    ("wiring", ("bot.wiring", "bot.app", "bot.serve", "bot.web", "bot.answer_pool")),
     ("local features", ("bot.sandbox", "bot.demo")),
     ("the command", ("bot.cli", "bot.__main__")),
 ]  # fmt: skip

@@ -3,7 +3,8 @@
 The organization's read limit (120 requests/minute) is shared with its other integrations, so the bot
 spends at most `per_minute` requests in any sliding 60-second window: a burst of Slack users or a long
 ledger sync then never takes the whole organization's limit. When Katalo answers 429, every caller
-pauses until `retry_after` has passed, since hammering a limited API only extends the penalty.
+pauses until `retry_after` has passed (capped at 60 s: bot/katalo/envelope.py), since hammering a
+limited API only extends the penalty.
 """
 
 from __future__ import annotations

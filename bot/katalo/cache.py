@@ -7,6 +7,7 @@
 - The last good value of each key is kept for `stale_for` seconds; when Katalo fails with a transient
   error, a caller that allows it gets that value back marked stale, with the error that made it so.
 - Every value carries `fetched_at`, so messages can say "as of 14:02".
+- A waiter waits no longer than its own deadline (bot/katalo/deadline.py), whoever leads the flight.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Generic, TypeVar
 
 from cachetools import TTLCache
 
+from bot.katalo import deadline as deadlines
 from bot.katalo.errors import KataloError
 
 T = TypeVar("T")
@@ -52,7 +54,11 @@ class _Flight:
         self._done.set()
 
     def wait(self) -> Fetched[object] | BaseException:
-        self._done.wait()
+        """The leader's result, or this task's deadline error if that passes first."""
+        deadline = deadlines.current()
+        if not self._done.wait(None if deadline is None else deadline.remaining()):
+            assert deadline is not None  # an unbounded wait returns only once done
+            return deadline.exceeded()
         assert self.result is not None
         return self.result
 

@@ -30,8 +30,9 @@ SUMMARY_PATH = "/api/v1/usage/summary"
 EVENTS_PATH = "/api/v1/billing/events"
 CURSOR_PARAM = "cursor"  # undocumented; the one place it is named
 MAX_PAGE_LIMIT = 100  # the docs' example; never ask for more
-# A walk of the whole ledger may wait for the budget and sit out a 429, unlike a user's request.
-WALK_RETRY = RetryPolicy(max_attempts=5, max_total_wait=180.0, budget_wait=120.0)
+# A walk of the whole ledger may wait for the budget and sit out a 429, unlike a user's request;
+# each page still ends within total_seconds (a capped 429 of 60 s, twice, plus the requests).
+WALK_RETRY = RetryPolicy(max_attempts=5, max_total_wait=180.0, budget_wait=120.0, total_seconds=300.0)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -50,6 +51,7 @@ class KataloClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = httpx.Client(
             base_url=base_url,
@@ -59,7 +61,7 @@ class KataloClient:
             # Many Slack users at once share this client: keep enough connections for them.
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
-        self._transport = Transport(self._http, budget, retry=retry, sleep=sleep)
+        self._transport = Transport(self._http, budget, retry=retry, sleep=sleep, clock=clock)
         self.budget = budget
         self.cache = cache
 

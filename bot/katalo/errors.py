@@ -8,7 +8,9 @@
     ├── KataloRateLimited        429 from Katalo, with retry_after in seconds
     │   └── RequestBudgetExhausted   the bot's own per-minute budget is spent
     ├── KataloServerError        5xx from Katalo
-    ├── KataloUnavailable        connect error or timeout: Katalo could not be reached
+    ├── KataloUnavailable        connect error, timeout or a call's own deadline: Katalo could not be reached
+    │   └── KataloOutOfTime      the caller's time ran out first (a question's budget, `sync --max-seconds`)
+    │       └── BotBusy          too many questions at once: this one was given no time for Katalo
     └── KataloBadResponse        a body that does not parse, or not in the documented shape
 
 `user_message` is a sentence fit for a Slack user. No text here ever contains the API key: messages
@@ -95,6 +97,22 @@ class KataloServerError(KataloError):
 class KataloUnavailable(KataloError):
     message = "Katalo could not be reached (no answer in time). Try again in a few minutes."
     retryable = True
+
+
+class KataloOutOfTime(KataloUnavailable):
+    """The task's own deadline (bot/katalo/deadline.py) passed before Katalo had finished answering.
+
+    Retryable like any unavailability, so a stale value may stand in; a ledger sync treats it as
+    "stop here for now" rather than as Katalo failing.
+    """
+
+    message = "Katalo did not finish answering in time. Try again in a few minutes."
+
+
+class BotBusy(KataloOutOfTime):
+    """Every answer thread was taken (bot/pool.py): this question was not given time to ask Katalo."""
+
+    message = "I'm answering too many questions right now; try again in a few seconds."
 
 
 class KataloBadResponse(KataloError):

@@ -1,9 +1,13 @@
-"""One GET to Katalo: budget, timeouts, retries with backoff, and the error envelope mapped to exceptions.
+"""One GET to Katalo: budget, deadlines, retries with backoff, and the error envelope mapped to exceptions.
 
 Retries follow Katalo's reliability page: 429 waits at least `retry_after`; 5xx and connection
-failures back off exponentially with jitter; nothing else is retried. Attempts and the total time spent
-waiting are both bounded, so an interactive caller learns of an outage in seconds, not minutes.
-The key lives only in the httpx client's default headers: it is never logged and never put in an error.
+failures back off exponentially with jitter; nothing else is retried. Every call has a total
+deadline (RetryPolicy.total_seconds, and attempt_seconds for each request, connect to last byte),
+cut further by the deadline of the task it runs in (bot/katalo/deadline.py): an interactive caller
+learns of an outage, or of a Katalo trickling its answer, in seconds, never later than promised.
+
+A 429 pauses the shared budget for its `retry_after`, capped (bot/katalo/envelope.py). The key lives
+only in the httpx client's default headers: it is never logged and never put in an error.
 """
 
 from __future__ import annotations
@@ -19,27 +23,23 @@ from typing import Any
 
 import httpx
 
+from bot.katalo import deadline as deadlines
 from bot.katalo.budget import RequestBudget
+from bot.katalo.deadline import Deadline
+from bot.katalo.envelope import error_from_answer
 from bot.katalo.errors import (
     KataloBadResponse,
     KataloError,
-    KataloForbidden,
-    KataloNotFound,
     KataloRateLimited,
-    KataloRejected,
-    KataloServerError,
-    KataloUnauthorized,
     KataloUnavailable,
+    RequestBudgetExhausted,
 )
+from bot.katalo.reading import get_within
 
 log = logging.getLogger(__name__)
 
+# Per phase; each is also cut to what remains of the call's deadline (bot/katalo/reading.py).
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=5.0, pool=5.0)
-_ERROR_BY_STATUS: dict[int, type[KataloError]] = {
-    401: KataloUnauthorized,
-    403: KataloForbidden,
-    404: KataloNotFound,
-}
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class RetryPolicy:
     max_delay: float = 8.0
     max_total_wait: float = 10.0  # seconds spent sleeping between attempts, all told
     budget_wait: float = 5.0  # how long a request may wait for the bot's own budget
+    total_seconds: float = 10.0  # the whole call (budget, attempts, waits) ends within this
+    attempt_seconds: float = 10.0  # one request, from connect to the body's last byte
 
     def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
         """Exponential backoff with "equal jitter": half fixed, half random, so retries spread out."""
@@ -67,53 +69,63 @@ class Transport:
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self._budget = budget
         self.retry = retry
         self._sleep = sleep
         self._rng = rng
+        self._clock = clock
 
     def get_json(
         self, path: str, params: Mapping[str, str | int] | None = None, *, retry: RetryPolicy | None = None
     ) -> Any:
         """GET `path` and return its JSON body (floats parsed as Decimal), or raise a KataloError."""
         policy = retry or self.retry
+        call = self._deadline(policy.total_seconds).earlier(deadlines.current())
         waited = 0.0
         for attempt in range(1, policy.max_attempts + 1):
-            self._budget.acquire(max_wait=policy.budget_wait)
+            if call.expired:
+                raise call.exceeded()
+            self._take_budget(policy, call)
             try:
-                return self._attempt(path, params)
+                return self._attempt(path, params, self._deadline(policy.attempt_seconds).earlier(call))
             except KataloError as error:
                 delay = self._delay_before_retry(error, attempt, policy)
-                if delay is None or waited + delay > policy.max_total_wait:
+                if delay is None or waited + delay > policy.max_total_wait or delay >= call.remaining():
                     raise
                 log.warning("Katalo GET %s failed (%s); retry %d in %.1f s", path, error.code, attempt, delay)
                 waited += delay
                 self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _attempt(self, path: str, params: Mapping[str, str | int] | None) -> Any:
-        started = time.perf_counter()
+    def _deadline(self, seconds: float) -> Deadline:
+        # The call's own limits: running out of them means Katalo was too slow (retryable).
+        return Deadline.after(seconds, clock=self._clock, error=KataloUnavailable)
+
+    def _take_budget(self, policy: RetryPolicy, call: Deadline) -> None:
+        """One request from the shared budget, waiting no longer than the policy and the deadline allow."""
         try:
-            response = self._http.get(path, params=params)
-        except httpx.TimeoutException:
-            raise KataloUnavailable(code="timeout") from None
-        except httpx.TransportError as exc:
-            raise KataloUnavailable(code=type(exc).__name__) from None
+            self._budget.acquire(max_wait=min(policy.budget_wait, call.remaining()))
+        except RequestBudgetExhausted as exhausted:
+            if exhausted.retry_after is not None and exhausted.retry_after <= policy.budget_wait:
+                raise call.exceeded() from None  # the policy would have waited: the deadline did not
+            raise
+
+    def _attempt(self, path: str, params: Mapping[str, str | int] | None, deadline: Deadline) -> Any:
+        started = time.perf_counter()
+        answer = get_within(self._http, path, params, deadline)
         log.debug(
-            "Katalo GET %s → %d in %.0f ms",
-            path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
+            "Katalo GET %s → %d in %.0f ms", path, answer.status, (time.perf_counter() - started) * 1000
         )
-        if response.status_code != 200:
-            error = error_from_response(response)
+        if answer.status != 200:
+            error = error_from_answer(answer)
             if isinstance(error, KataloRateLimited) and error.retry_after:
                 self._budget.pause_for(error.retry_after)
             raise error
         try:
-            return json.loads(response.content, parse_float=Decimal)
+            return json.loads(answer.content, parse_float=Decimal)
         except ValueError:
             raise KataloBadResponse(status=200, code="not_json") from None
 
@@ -124,40 +136,3 @@ class Transport:
         if isinstance(error, KataloRateLimited) and error.retry_after is not None:
             return max(error.retry_after, backoff)
         return backoff
-
-
-def error_from_response(response: httpx.Response) -> KataloError:
-    """Map a non-200 response to its exception, reading the envelope where there is one."""
-    envelope = _error_envelope(response)
-    code = envelope.get("code") if isinstance(envelope.get("code"), str) else None
-    detail = envelope.get("message") if isinstance(envelope.get("message"), str) else None
-    status = response.status_code
-    if status == 429:
-        retry_after = _seconds(envelope.get("retry_after")) or _seconds(response.headers.get("Retry-After"))
-        return KataloRateLimited(
-            retry_after=retry_after, status=status, code=code or "rate_limited", detail=detail
-        )
-    if status >= 500:
-        return KataloServerError(status=status, code=code or "internal_error", detail=detail)
-    error_type = _ERROR_BY_STATUS.get(status, KataloRejected)
-    return error_type(status=status, code=code, detail=detail)
-
-
-def _error_envelope(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
-
-
-def _seconds(value: object) -> float | None:
-    """A non-negative number of seconds from a JSON number or a header string; None if unreadable."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        seconds = float(value)  # type: ignore[arg-type]  # any object: what float() refuses is caught
-    except (TypeError, ValueError):
-        return None
-    return seconds if 0 <= seconds < 86400 else None

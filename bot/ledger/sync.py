@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.katalo.client import MAX_PAGE_LIMIT, WALK_RETRY, KataloClient
-from bot.katalo.errors import KataloBadResponse, KataloError, KataloNotFound, KataloRejected
+from bot.katalo.deadline import until
+from bot.katalo.errors import KataloBadResponse, KataloError, KataloNotFound, KataloOutOfTime, KataloRejected
 from bot.katalo.models import BillingEvent, EventsPage, PageOrder, order_between
 from bot.katalo.transport import RetryPolicy
 from bot.ledger.guard import WalkGuard
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 # Clocks differ a little; an event dated further ahead of ours than this is "from the future".
 FUTURE_SKEW = timedelta(minutes=5)
 _EXAMPLES = 3  # set-aside records a report names; the rest are counted
+
+PAGE_GRACE = 1.0  # seconds a page in flight at a sync's deadline may take to finish arriving
 
 
 @dataclass
@@ -126,7 +129,10 @@ class LedgerSync:
             return report
         try:
             self._store.take_ownership(owner, self._now())
-            _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
+            # A page in flight at the deadline may finish within PAGE_GRACE (a healthy one takes ~0.1 s):
+            # the request is paid for, and every run makes progress. A Katalo slower than that is cut.
+            with until(None if deadline is None else deadline + PAGE_GRACE, clock=self._monotonic):
+                _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
             if report.set_aside:  # the sync caught up, but the mirror's state must name what it left out
                 sentence = describe(report.set_aside, report.set_aside_examples)
                 with contextlib.suppress(OwnershipLost):  # a sync that took over will name them itself
@@ -313,6 +319,8 @@ class _Walk:
                 page = next(pages)
             except StopIteration:
                 return
+            except KataloOutOfTime:  # the deadline passed during a request: the same as between pages
+                raise _OutOfTime from None
             except (KataloNotFound, KataloRejected) as error:
                 if cursor is None:
                     raise

@@ -18,6 +18,7 @@ import math
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -133,12 +134,20 @@ class Httpd(ThreadingHTTPServer):
 
     @staticmethod
     def send_json(
-        request: BaseHTTPRequestHandler, status: int, payload: bytes, retry_after: float | None
+        request: BaseHTTPRequestHandler,
+        status: int,
+        payload: bytes,
+        retry_after: float | None,
+        *,
+        trickle: float = 0.0,
     ) -> None:
-        """One complete Katalo JSON answer, never cached; Retry-After keeps fractions (see _seconds)."""
+        """One complete Katalo JSON answer, never cached; Retry-After keeps fractions (see _seconds).
+
+        `trickle` > 0 sends the body a byte at a time, that many seconds apart (see send_complete).
+        """
         headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
         seconds = None if retry_after is None else _seconds(retry_after)
-        send_complete(request, status, payload, headers, retry_after=seconds)
+        send_complete(request, status, payload, headers, retry_after=seconds, trickle=trickle)
 
 
 def send_complete(
@@ -148,12 +157,16 @@ def send_complete(
     headers: dict[str, str],
     *,
     retry_after: str | None,
+    trickle: float = 0.0,
 ) -> None:
     """One complete response with Content-Length, so the connection stays usable.
 
     `headers` go out first, then Content-Length and `retry_after` (already in the API's own format:
     Katalo and Slack write Retry-After differently). A handler that is closing the connection says
-    so, and HEAD gets the headers without the body.
+    so, and HEAD gets the headers without the body. With `trickle` > 0 the headers go at once and
+    the body a byte at a time, `trickle` seconds apart: every read a client makes succeeds within
+    its timeout, yet the whole takes len(payload) * trickle seconds. A client that gives up closes
+    the socket, the next write fails, and the handler's thread ends.
     """
     request.send_response(status)
     for name, value in headers.items():
@@ -164,8 +177,16 @@ def send_complete(
     if request.close_connection:
         request.send_header("Connection", "close")
     request.end_headers()
-    if request.command != "HEAD":
+    if request.command == "HEAD":
+        return
+    if trickle <= 0:
         request.wfile.write(payload)
+        return
+    request.wfile.flush()
+    for byte in range(len(payload)):
+        time.sleep(trickle)
+        request.wfile.write(payload[byte : byte + 1])
+        request.wfile.flush()
 
 
 def _seconds(value: float) -> str:

@@ -79,8 +79,11 @@ class SandboxServer(HttpdLifecycle):
 
     # --- requests --------------------------------------------------------------------------------
 
-    def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        """Answer one request: route it, and send its body or Katalo's error envelope."""
+    def _handle(self, request: BaseHTTPRequestHandler, *, trickle: float = 0.0) -> None:
+        """Answer one request: route it, and send its body or Katalo's error envelope.
+
+        `trickle` > 0 sends the body a byte at a time, that many seconds apart (a trickling upstream).
+        """
         url = urlsplit(request.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         authorization = request.headers.get("Authorization")
@@ -92,7 +95,8 @@ class SandboxServer(HttpdLifecycle):
             log.exception("sandbox handler failed")
             status, body = 500, ApiError(500, "internal error").envelope()
         retry_after = body["error"]["retry_after"] if status >= 400 else None
-        Httpd.send_json(request, status, json.dumps(body, separators=(",", ":")).encode(), retry_after)
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        Httpd.send_json(request, status, payload, retry_after, trickle=trickle)
 
     def _route(
         self, method: str, path: str, query: dict[str, str], authorization: str | None

@@ -26,6 +26,7 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     times: int | None = 1
+    trickle: float = 0.0  # seconds between the body's bytes, sent one at a time (a trickling upstream)
 
     def error(self) -> ApiError | None:
         """The error envelope this fault answers with, if it answers with one."""

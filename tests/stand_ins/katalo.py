@@ -50,9 +50,10 @@ class KataloDouble(SandboxServer):
         delay: float = 0.0,
         drop: bool = False,
         times: int | None = 1,
+        trickle: float = 0.0,
     ) -> None:
         """Queue a fault for requests to `path` (no query); see Fault and _apply_fault."""
-        self._faults.add(Fault(path, status, retry_after, body, delay, drop, times))
+        self._faults.add(Fault(path, status, retry_after, body, delay, drop, times, trickle=trickle))
 
     def clear_faults(self) -> None:
         """Forget every queued fault."""
@@ -86,7 +87,7 @@ class KataloDouble(SandboxServer):
         fault = self._faults.take(url.path)
         if fault is not None and self._apply_fault(request, fault):
             return
-        super()._handle(request)
+        super()._handle(request, trickle=fault.trickle if fault else 0.0)
 
     def _apply_fault(self, request: BaseHTTPRequestHandler, fault: Fault) -> bool:
         """Act out a fault; True when it answered (or dropped) the request, False to go on normally."""
@@ -96,11 +97,12 @@ class KataloDouble(SandboxServer):
             request.close_connection = True  # the server closes the socket without a byte sent
             return True
         if fault.body is not None:
-            Httpd.send_json(request, fault.status or 200, fault.body, fault.retry_after)
+            status = fault.status or 200
+            Httpd.send_json(request, status, fault.body, fault.retry_after, trickle=fault.trickle)
             return True
         error = fault.error()
         if error is None:
             return False
         payload = json.dumps(error.envelope(), separators=(",", ":")).encode()
-        Httpd.send_json(request, error.status, payload, error.retry_after)
+        Httpd.send_json(request, error.status, payload, error.retry_after, trickle=fault.trickle)
         return True
