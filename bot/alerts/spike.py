@@ -121,11 +121,9 @@ def check_day(
     margin = base.margin(params)
     spike = amount - base.median > margin
     if episode is not None:
-        if spike and amount - episode.peak > max(params.percent * episode.peak / 100, params.floor):
-            reason = f"a clearly higher level than the episode's peak of {episode.peak}"
-            return SpikeCheck(day, amount, "alert", reason, base, replace(episode, peak=amount))
-        if _recent_mean(day, amount, history, episode) > episode.stay_above:
-            return SpikeCheck(day, amount, "ongoing", "spend is still high", base, episode)
+        within = _within_episode(day, amount, history, episode, spike, params)
+        if within is not None:
+            return replace(within, baseline=base)
     if spike:
         opened = Episode(day, base.median, base.mean + margin / 2, amount)
         reason = f"{amount - base.median} above the usual {base.median}, more than the margin {margin}"
@@ -133,6 +131,18 @@ def check_day(
     if episode is not None:
         return SpikeCheck(day, amount, "cleared", "spend is back to usual", base, None)
     return SpikeCheck(day, amount, "normal", f"within {margin} of the usual {base.median}", base, None)
+
+
+def _within_episode(
+    day: date, amount: Decimal, history: Sequence[Decimal], episode: Episode, spike: bool, params: SpikeParams
+) -> SpikeCheck | None:
+    """An escalation or the episode going on; None when the episode is over."""
+    if spike and amount - episode.peak > max(params.percent * episode.peak / 100, params.floor):
+        reason = f"a clearly higher level than the episode's peak of {episode.peak}"
+        return SpikeCheck(day, amount, "alert", reason, episode=replace(episode, peak=amount))
+    if _recent_mean(day, amount, history, episode) > episode.stay_above:
+        return SpikeCheck(day, amount, "ongoing", "spend is still high", episode=episode)
+    return None
 
 
 def _recent_mean(day: date, amount: Decimal, history: Sequence[Decimal], episode: Episode) -> Decimal:
