@@ -13,6 +13,7 @@ SUITES = [
     ["tests.benchmarks.serve"],
     ["tests.benchmarks.ledger", "--events", "1000000", "--json", "bench-results/ledger-sqlite.json"],
     ["tests.benchmarks.charts", "--candidates"],  # candidates that are not installed are skipped
+    ["tests.benchmarks.backtest", "--grid"],  # the spike rule over 20 seeds of 180-day ledgers
 ]
 
 
