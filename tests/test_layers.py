@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("plain data for the builders", ("bot.figures",)),
     ("ledger mirror", ("bot.ledger",)),
     ("Block Kit builders, charts", ("bot.blocks", "bot.charts")),
+    ("alert rules (pure: figures in, decision out)", ("bot.alerts",)),
     ("services", ("bot.services", "bot.digest")),
     # Deps is the record the composition root fills and listeners and jobs read: it lives with the
     # wiring but sits at their level, so they can name it without importing the root.
