@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -117,7 +118,7 @@ def test_days_of_a_period_abut_exactly():
     days = list(october.days())
     assert len(days) == 31
     assert days[0][1] == october.start and days[-1][2] == october.end
-    for (_, _, end), (_, start, _) in zip(days, days[1:], strict=False):
+    for (_, _, end), (_, start, _) in itertools.pairwise(days):
         assert end == start
 
 
@@ -214,7 +215,7 @@ def test_previous_period_of_the_same_kind(text, first, last):
 
 
 def test_previous_of_a_running_period_is_cut_at_the_same_point():
-    """"This month" on the 4th at 10:00 is compared with last month up to the 4th at the same hour."""
+    """ "This month" on the 4th at 10:00 is compared with last month up to the 4th at the same hour."""
     this = period("this month")
     before = previous(this, NOW)
     assert before.start == datetime(2026, 10, 1, tzinfo=BERLIN).astimezone(UTC)
