@@ -30,6 +30,7 @@ from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
 from bot.listeners import Deps, register
 from bot.services.answers import Answers
+from bot.services.spend import Spend
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,12 @@ def build_deps(settings: Settings) -> Deps:
     digests = DigestCommands(poster, slack, settings.digest_time, settings.digest_timezone)
     return Deps(
         settings=settings,
-        answers=Answers(client=client, mirror=mirror, tz=settings.digest_timezone),
+        answers=Answers(
+            client=client,
+            mirror=mirror,
+            tz=settings.digest_timezone,
+            spend=Spend(client, mirror, zone=settings.report_zone),
+        ),
         receipts=EventReceipts(engine),
         slack=slack,
         digests=digests,

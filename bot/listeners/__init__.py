@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, mentions
+from bot.listeners import actions, commands, mentions, spend
 from bot.listeners.deps import Deps
 
 
@@ -16,6 +16,7 @@ def register(app: App, deps: Deps) -> None:
     commands.register(app, deps)
     mentions.register(app, deps)
     actions.register(app, deps)
+    spend.register(app, deps)
 
 
 __all__ = ["Deps", "register"]
