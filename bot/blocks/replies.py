@@ -18,7 +18,10 @@ def build_help(unrecognised: str | None = None) -> Message:
         f"• `{ids.COMMAND} usage`: where the plan stands (used, remaining, overage, jobs)",
         f"• `{ids.COMMAND} events {EXAMPLE_JOB}`: every ledger event of a job, and what it cost",
         f"• `{ids.COMMAND} events`: the latest ledger events",
-        "• In a channel or thread: `@Katalo how much have we used?` or `@Katalo what did job_… cost?`",
+        f"• `{ids.COMMAND} spend [PERIOD] [by type|config|job|day]`: what was spent, e.g. "
+        "`spend last week by config`, `spend 2026-10 type:upscale`",
+        "• In a channel or thread: `@Katalo how much have we used?`, `@Katalo what did job_… cost?` "
+        "or `@Katalo what did we spend last week?`",
     ]
     return message(
         "Katalo bot help: /katalo usage, /katalo events <job_id>, /katalo events.",

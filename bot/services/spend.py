@@ -58,7 +58,9 @@ class Spend:
     ) -> SpendReport:
         only = SpendFilter(question.types, question.configs)
         queries = self.queries
-        days = queries.by_day(list(period.days()), only) if _wants_days(question, period) else []
+        # Days not yet begun (the rest of "this month") have nothing to show: they are left out.
+        begun = [day for day in period.days() if day[1] < now]
+        days = queries.by_day(begun, only) if _wants_days(question, period) else []
         if question.breakdown == "day":
             rows = [SpendRow(d.day.isoformat(), d.amount_usd, d.events) for d in days if d.events]
             rows.sort(key=lambda row: (-row.amount_usd, row.key))
