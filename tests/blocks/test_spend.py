@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -195,3 +196,15 @@ def test_day_breakdown_rows_name_the_dates():
     rows = [SpendRow(date(2026, 11, 20).isoformat(), Decimal("3.00"), 3)]
     question = SpendQuestion(read_period("last week"), "day")
     assert "Fri 20 Nov · *$3.00*" in shown(build_spend(report(rows=rows, question=question)))
+
+
+@pytest.mark.parametrize(
+    ("after_end", "provisional"), [(timedelta(minutes=30), True), (timedelta(hours=2), False)]
+)
+def test_a_period_that_ended_within_the_hour_is_still_provisional(after_end, provisional):
+    """Late events may still land in a period that ended less than an hour ago; after that it is settled."""
+    base = report("yesterday")
+    now = base.period.end + after_end
+    fresh = Freshness(complete=True, synced_at=now, complete_through=now - timedelta(minutes=1))
+    settled = replace(base, now=now, freshness=fresh)
+    assert ("Provisional" in shown(build_spend(settled))) is provisional
