@@ -3,7 +3,7 @@
 Every figure is a SQL aggregate over `ledger_events` rows with `start <= created_at < end`, money
 summed as integer micro-dollars and turned into Decimal dollars once, so it is exact to the cent on
 SQLite and PostgreSQL alike. An amount is `amount_usd` as the ledger gives it (a credited event
-carries 0). Days are grouped by the UTC instants of local midnights passed in (a CASE over instant
+carries 0). Days are grouped by the UTC instants of local midnights passed in (CASEs over instant
 ranges), never by a SQL date function, so a 23- or 25-hour day is exact in any zone.
 """
 
@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, Select, case, func, select, type_coerce
+from sqlalchemy import BigInteger, Engine, Select, case, func, literal, select, type_coerce
 
 from bot.db.schema import ledger_events
 from bot.db.types import micros_to_dollars
@@ -74,6 +74,10 @@ class SpendQueries:
         micros, billable, events, jobs = self._rows(_where(query, start, end, only))[0]
         return SpendTotals(micros_to_dollars(micros), int(billable), int(events) - int(billable), int(jobs))
 
+    def amount(self, start: datetime, end: datetime, only: SpendFilter = SpendFilter()) -> Decimal:
+        """Only the amount in [start, end): what the previous period is compared by (no job count)."""
+        return micros_to_dollars(self._rows(_where(select(_MICROS), start, end, only))[0][0])
+
     def breakdown(
         self, start: datetime, end: datetime, by: str, only: SpendFilter = SpendFilter()
     ) -> list[SpendRow]:
@@ -93,8 +97,7 @@ class SpendQueries:
         """
         if not days:
             return []
-        # Which day an event falls in: the first day whose end is after it (created_at < end).
-        index = case(*((_E.created_at < end, n) for n, (_, _, end) in enumerate(days)), else_=len(days))
+        index = _day_index([start for _, start, _ in days], 0, len(days))
         query = select(index.label("n"), _MICROS.label("amount"), func.count().label("events"))
         query = _where(query, days[0][1], days[-1][2], only).group_by(index)
         found = {row.n: row for row in self._rows(query)}
@@ -119,6 +122,18 @@ class SpendQueries:
     def _rows(self, query: Select[Any]) -> Sequence[Any]:
         with self.engine.connect().execution_options(readonly=True) as connection:
             return connection.execute(query).all()
+
+
+def _day_index(starts: list[datetime], lo: int, hi: int) -> Any:
+    """Which of days lo..hi-1 an event falls in, as a balanced tree of CASEs over their start instants.
+
+    A day holds [its start, the next day's start): an event at a start instant belongs to that day.
+    The tree costs each row about log2(days) comparisons, where a flat CASE over 400 days costs 200.
+    """
+    if hi - lo == 1:
+        return literal(lo)
+    mid = (lo + hi) // 2
+    return case((_E.created_at < starts[mid], _day_index(starts, lo, mid)), else_=_day_index(starts, mid, hi))
 
 
 def _where(query: Select[Any], start: datetime, end: datetime, only: SpendFilter) -> Select[Any]:

@@ -72,7 +72,7 @@ class Spend:
             period=period,
             totals=queries.totals(period.start, period.end, only),
             previous=before,
-            previous_amount=queries.totals(before.start, before.end, only).amount_usd,
+            previous_amount=queries.amount(before.start, before.end, only),
             rows=rows,
             days=days if period.day_count in CHART_DAYS else [],
             freshness=freshness,

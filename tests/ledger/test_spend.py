@@ -58,6 +58,7 @@ def test_month_totals_equal_the_ledger_across_dst(synced, zone):
     start, end = midnight(date(2026, 10, 1), zone), midnight(date(2026, 11, 1), zone)
     expected = expected_totals(inside(ledger, start, end))
     assert queries.totals(start, end) == expected
+    assert queries.amount(start, end) == expected.amount_usd
     assert expected.billable_events > 1000 and expected.unbilled_events > 0
 
 
