@@ -47,7 +47,8 @@ class SpendReport:
     totals: SpendTotals
     previous: Period
     previous_amount: Decimal
-    rows: list[SpendRow]  # the whole breakdown, largest first
+    rows: list[SpendRow]  # the largest groups of the breakdown (TOP_ROWS at most), largest first
+    groups: int  # how many groups the breakdown has in all
     days: list[DaySpend]  # per local day, when the period spans CHART_DAYS; else []
     freshness: Freshness
     now: datetime
@@ -138,14 +139,13 @@ def _rows_text(report: SpendReport) -> str:
     title = f"*By {_BY[by]}*"
     if not report.rows:
         return f"{title}\nNo events in this period."
-    total = report.totals.amount_usd
-    shown = report.rows[:TOP_ROWS]
+    total, shown = report.totals.amount_usd, report.rows[:TOP_ROWS]
     lines = [_row_line(_key(row.key, by), row.amount_usd, row.events, total) for row in shown]
-    rest = report.rows[TOP_ROWS:]
-    if rest:
-        amount = sum((row.amount_usd for row in rest), Decimal("0.00"))
-        label = f"{len(rest):,} other {_BY[by]}s" if by != "day" else f"{len(rest):,} other days"
-        lines.append(_row_line(label, amount, sum(row.events for row in rest), total))
+    others = report.groups - len(shown)
+    if others > 0:  # what the shown rows leave of the totals, read in the same snapshot
+        amount = total - sum((row.amount_usd for row in shown), Decimal("0.00"))
+        events = report.totals.events - sum(row.events for row in shown)
+        lines.append(_row_line(f"{others:,} other {_BY[by]}s", amount, events, total))
     return "\n".join([title, *lines])
 
 

@@ -9,13 +9,14 @@ ranges), never by a SQL date function, so a 23- or 25-hour day is exact in any z
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, Select, case, func, literal, select, type_coerce
+from sqlalchemy import BigInteger, Connection, Engine, Select, case, func, literal, select, type_coerce
 
 from bot.db.schema import ledger_events
 from bot.db.types import micros_to_dollars
@@ -65,8 +66,21 @@ class DaySpend:
 class SpendQueries:
     """Read-only spend aggregates; each method is one query."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
         self.engine = engine
+        self._connection = connection
+
+    @contextmanager
+    def snapshot(self) -> Iterator[SpendQueries]:
+        """Queries that all read one snapshot, so the figures of one answer agree while a sync writes.
+
+        SQLite (WAL) holds its read snapshot for a transaction; PostgreSQL needs REPEATABLE READ.
+        """
+        options: dict[str, Any] = {"readonly": True}
+        if self.engine.dialect.name == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        with self.engine.connect().execution_options(**options) as connection, connection.begin():
+            yield SpendQueries(self.engine, connection)
 
     def totals(self, start: datetime, end: datetime, only: SpendFilter = SpendFilter()) -> SpendTotals:
         """Amount, billable and unbilled event counts and distinct jobs in [start, end)."""
@@ -87,6 +101,21 @@ class SpendQueries:
         query = select(column.label("key"), amount, func.count().label("events")).group_by(column)
         query = _where(query, start, end, only).order_by(amount.desc(), column)
         return [SpendRow(row.key, micros_to_dollars(row.amount), row.events) for row in self._rows(query)]
+
+    def top(
+        self, start: datetime, end: datetime, by: str, only: SpendFilter = SpendFilter(), *, limit: int = 10
+    ) -> tuple[list[SpendRow], int]:
+        """The `limit` largest groups of `by` (as `breakdown` orders them), and how many groups there are.
+
+        Only the top rows leave the database: a month of a large ledger has hundreds of thousands of jobs.
+        """
+        column = _GROUPS[by]
+        amount = _MICROS.label("amount")
+        groups = func.count().over().label("groups")  # counted over the groups, before the limit
+        query = select(column.label("key"), amount, func.count().label("events"), groups).group_by(column)
+        rows = self._rows(_where(query, start, end, only).order_by(amount.desc(), column).limit(limit))
+        found = [SpendRow(row.key, micros_to_dollars(row.amount), row.events) for row in rows]
+        return found, (rows[0].groups if rows else 0)
 
     def by_day(
         self, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = SpendFilter()
@@ -120,6 +149,8 @@ class SpendQueries:
         return bool(self._rows(select(column).where(column == value).limit(1)))
 
     def _rows(self, query: Select[Any]) -> Sequence[Any]:
+        if self._connection is not None:
+            return self._connection.execute(query).all()
         with self.engine.connect().execution_options(readonly=True) as connection:
             return connection.execute(query).all()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 
 from bot.blocks._kit import Message
-from bot.blocks.spend import CHART_DAYS, SpendReport, build_bad_spend, build_spend
+from bot.blocks.spend import CHART_DAYS, TOP_ROWS, SpendReport, build_bad_spend, build_spend
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.ledger.mirror import Freshness, LedgerMirror
@@ -57,23 +57,27 @@ class Spend:
         self, question: SpendQuestion, period: Period, freshness: Freshness, now: datetime
     ) -> SpendReport:
         only = SpendFilter(question.types, question.configs)
-        queries = self.queries
         # Days not yet begun (the rest of "this month") have nothing to show: they are left out.
         begun = [day for day in period.days() if day[1] < now]
-        days = queries.by_day(begun, only) if _wants_days(question, period) else []
-        if question.breakdown == "day":
-            rows = [SpendRow(d.day.isoformat(), d.amount_usd, d.events) for d in days if d.events]
-            rows.sort(key=lambda row: (-row.amount_usd, row.key))
-        else:
-            rows = queries.breakdown(period.start, period.end, question.breakdown, only)
         before = previous(period, now)
+        with self.queries.snapshot() as queries:  # one snapshot: rows and others add up to the total
+            days = queries.by_day(begun, only) if _wants_days(question, period) else []
+            if question.breakdown == "day":
+                ranked = sorted((d for d in days if d.events), key=lambda d: (-d.amount_usd, d.day))
+                rows = [SpendRow(d.day.isoformat(), d.amount_usd, d.events) for d in ranked[:TOP_ROWS]]
+                groups = len(ranked)
+            else:
+                rows, groups = queries.top(period.start, period.end, question.breakdown, only, limit=TOP_ROWS)
+            totals = queries.totals(period.start, period.end, only)
+            previous_amount = queries.amount(before.start, before.end, only)
         return SpendReport(
             question=question,
             period=period,
-            totals=queries.totals(period.start, period.end, only),
+            totals=totals,
             previous=before,
-            previous_amount=queries.amount(before.start, before.end, only),
+            previous_amount=previous_amount,
             rows=rows,
+            groups=groups,
             days=days if period.day_count in CHART_DAYS else [],
             freshness=freshness,
             now=now,

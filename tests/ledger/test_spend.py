@@ -78,6 +78,7 @@ def test_breakdowns_equal_independent_groupings_and_add_up(synced, by):
     }
     assert [row.amount_usd for row in rows] == sorted((row.amount_usd for row in rows), reverse=True)
     assert sum(row.amount_usd for row in rows) == queries.totals(start, end).amount_usd
+    assert queries.top(start, end, by, limit=3) == (rows[:3], len(rows))
 
 
 @pytest.mark.parametrize("zone", [BERLIN, NEW_YORK], ids=["berlin", "new_york"])
@@ -168,3 +169,19 @@ def test_an_empty_window_is_zero_not_missing(engine):
     assert queries.by_day([(start.date(), start, start + timedelta(days=1))]) == [
         DaySpend(start.date(), Decimal("0.00"), 0)
     ]
+
+
+def test_a_snapshot_reads_one_state_while_a_sync_writes(engine):
+    """Figures read in one snapshot agree with each other even when events arrive between the queries."""
+    queries = SpendQueries(engine)
+    start = datetime(2026, 11, 2, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    with engine.begin() as connection:
+        connection.execute(insert(ledger_events), [_event("first", start, 100)])
+    with queries.snapshot() as snapshot:
+        before = snapshot.totals(start, end)
+        with engine.begin() as connection:  # a sync commits in between
+            connection.execute(insert(ledger_events), [_event("second", start, 250)])
+        assert snapshot.top(start, end, "job") == ([SpendRow("job_first", Decimal("1.00"), 1)], 1)
+        assert snapshot.amount(start, end) == before.amount_usd == Decimal("1.00")
+    assert queries.amount(start, end) == Decimal("3.50")
