@@ -174,3 +174,20 @@ def test_unknown_usage_type_names_the_known_ones(spend_bot):
 def test_a_period_that_cannot_be_answered_gets_a_sentence(spend_bot):
     assert "in the future" in shown(ask(spend_bot, "spend 2099-01"))
     assert "`fortnight`" in shown(ask(spend_bot, "spend fortnight"))
+
+
+def test_last_period_uses_the_summarys_billing_period(spend_bot):
+    """`last period` is the billing period before the summary's current one, to the instant."""
+    body = spend_bot.katalo.ledger.summary()["billing_period"]
+    assert body["start_at"] == "2026-11-01T00:00:00Z"  # the sandbox bills calendar months in UTC
+    start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    expected = sum(
+        (
+            Decimal(e["amount_usd"])
+            for e in spend_bot.katalo.ledger.iter_events()
+            if start <= datetime.fromisoformat(e["created_at"].replace("Z", "+00:00")) < end
+        ),
+        Decimal("0.00"),
+    )
+    reply = ask(spend_bot, "spend last period")
+    assert f"*${expected:,.2f}* billed, Wed 30 Sep – Sat 31 Oct 2026 ({ZONE})" in shown(reply)
