@@ -38,6 +38,7 @@ EXPECTS: dict[str, str] = {
     "DIGEST_CHANNEL": "a Slack channel id such as C0123456789",
     "DIGEST_TIME": "a local time as HH:MM, e.g. 09:00",
     "DIGEST_TIMEZONE": "an IANA time zone such as Europe/Berlin or UTC",
+    "REPORT_TIMEZONE": "an IANA time zone such as Europe/Berlin or UTC",
     "ALLOWED_USER_IDS": "comma-separated Slack user ids such as U0123456789",
     "ALLOWED_CHANNEL_IDS": "comma-separated Slack channel ids such as C0123456789",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
@@ -97,6 +98,8 @@ class Settings(BaseModel):
     digest_channel: Annotated[str | None, Field(alias="DIGEST_CHANNEL")] = None
     digest_time: Annotated[time, Field(alias="DIGEST_TIME")] = time(9, 0)
     digest_timezone: Annotated[ZoneInfo, Field(alias="DIGEST_TIMEZONE")] = ZoneInfo("UTC")
+    # The zone of spend periods ("last week", "2026-10"); None: the digest's zone (see report_zone).
+    report_timezone: Annotated[ZoneInfo | None, Field(alias="REPORT_TIMEZONE")] = None
     allowed_user_ids: Annotated[frozenset[str], Field(alias="ALLOWED_USER_IDS")] = frozenset()
     allowed_channel_ids: Annotated[frozenset[str], Field(alias="ALLOWED_CHANNEL_IDS")] = frozenset()
     log_level: Annotated[str, Field(alias="LOG_LEVEL")] = "INFO"
@@ -168,7 +171,7 @@ class Settings(BaseModel):
             return at
         return value
 
-    @field_validator("digest_timezone", mode="before")
+    @field_validator("digest_timezone", "report_timezone", mode="before")
     @classmethod
     def _zone(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -205,6 +208,11 @@ class Settings(BaseModel):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("unknown level")
         return level
+
+    @property
+    def report_zone(self) -> ZoneInfo:
+        """The zone spend periods are calendar periods in: REPORT_TIMEZONE, else DIGEST_TIMEZONE."""
+        return self.report_timezone or self.digest_timezone
 
     def katalo_key(self) -> str:
         """The key to send to Katalo; ConfigError when none is set."""

@@ -1,6 +1,7 @@
 """Plain data the builders show, handed up by the stores and services that gather it.
 
-Ledger figures (`Tally`, `WindowTotals`, `JobTotal`) and how fresh they are (`Freshness`), a
+Ledger figures (`Tally`, `WindowTotals`, `JobTotal`, spend's `SpendTotals`, `SpendRow`, `DaySpend`)
+and how fresh they are (`Freshness`), a
 digest's figures (`DigestFigures`), and a channel's digest subscription (`Subscription`,
 `PostedDigest`). Frozen records with no I/O: the Block Kit builders take them without importing the
 ledger, the database or the digest services (tests/test_layers.py keeps it so).
@@ -95,3 +96,31 @@ class PostedDigest:
     message_ts: str | None
     posted_at: datetime | None
     late: bool
+
+
+@dataclass(frozen=True)
+class SpendTotals:
+    amount_usd: Decimal
+    billable_events: int
+    unbilled_events: int  # billable false, or not stated
+    jobs: int  # distinct jobs with at least one event
+
+    @property
+    def events(self) -> int:
+        return self.billable_events + self.unbilled_events
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    """One row of a breakdown: its key (None when the ledger left it empty), amount and event count."""
+
+    key: str | None
+    amount_usd: Decimal
+    events: int
+
+
+@dataclass(frozen=True)
+class DaySpend:
+    day: date
+    amount_usd: Decimal
+    events: int

@@ -2,6 +2,7 @@
 
 /katalo usage | events | events job_01J... | help
 @Katalo usage | @Katalo what did job_01J... cost? | @Katalo how much have we used?
+/katalo spend ... and spend questions in mentions: bot.spend_parsing
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.spend_parsing import SpendIntent, parse_spend, spend_in_mention
 
 JOB_ID = re.compile(r"job_[A-Za-z0-9]{1,64}")
 _JOB_ID_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_])job_[A-Za-z0-9]{1,64}(?![A-Za-z0-9_])")
@@ -84,7 +87,7 @@ class BadDigest:
 
 
 DigestIntent = DigestOn | DigestOff | DigestStatus | DigestPreview | BadDigest
-Intent = UsageIntent | JobEvents | LatestEvents | BadJobId | Help | DigestIntent
+Intent = UsageIntent | JobEvents | LatestEvents | BadJobId | Help | DigestIntent | SpendIntent
 
 _HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _ZONE = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+){0,2}")
@@ -116,6 +119,8 @@ def parse_command(text: str) -> Intent:
         return UsageIntent()
     if keyword == "digest":
         return parse_digest(args)
+    if keyword == "spend":
+        return parse_spend(" ".join(args))
     if keyword in ("events", "event", "job", "cost"):
         if not args:
             return LatestEvents() if keyword in ("events", "event") else BadJobId("")
@@ -158,6 +163,8 @@ def parse_mention(text: str) -> Intent:
     """An @mention in plain words: a command, a job id anywhere, or a question about usage or events."""
     plain = _MENTION.sub(" ", text).strip()
     first = plain.split()[0].lower() if plain.split() else ""
+    if first == "cost" and "job_" not in plain.lower():  # "cost of upscales last week": spend
+        return spend_in_mention(plain) or Help(unrecognised=plain)
     if first in ("usage", "events", "event", "help", "job", "cost"):
         return parse_command(plain)
     job_ids = _JOB_ID_IN_TEXT.findall(plain)
@@ -166,6 +173,8 @@ def parse_mention(text: str) -> Intent:
     words = set(re.findall(r"[a-z]+", plain.lower()))
     if "job_" in plain.lower():
         return BadJobId(plain)
+    if (spend := spend_in_mention(plain)) is not None:
+        return spend
     if words & _USAGE_WORDS:
         return UsageIntent()
     if words & _EVENTS_WORDS:

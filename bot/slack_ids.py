@@ -17,3 +17,12 @@ JOB_EVENTS_PAGE = "job_events_page"
 ACTION_IDS = (REFRESH_USAGE, SHARE_TO_CHANNEL, EVENTS_OLDER, EVENTS_NEWER, JOB_EVENTS_PAGE)
 
 ACTIONS_BLOCK = "katalo_actions"
+
+# Spend answers' controls (bot/listeners/spend.py). The controls block's id carries the question
+# shown: SPEND_CONTROLS_PREFIX + the `/katalo spend` arguments that ask it again.
+SPEND_PERIOD = "spend_period"
+SPEND_BREAKDOWN = "spend_breakdown"
+SPEND_FROM = "spend_from"
+SPEND_TO = "spend_to"
+SPEND_ACTION_IDS = (SPEND_PERIOD, SPEND_BREAKDOWN, SPEND_FROM, SPEND_TO)
+SPEND_CONTROLS_PREFIX = "spend:"

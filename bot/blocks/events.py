@@ -58,7 +58,7 @@ def build_job_events(
         ),
     ]
     blocks += [section(_event_text(event, tz, with_job=False)) for event in shown]
-    blocks.append(context(_freshness_line(freshness, tz) + _shared(shared_by)))
+    blocks.append(context(freshness_line(freshness, tz) + _shared(shared_by)))
     if shared_by is None:
         value = {"kind": "job", "job_id": job_id, "page": page}
         buttons = [button("Share to channel", slack_ids.SHARE_TO_CHANNEL, value)]
@@ -84,10 +84,10 @@ def build_latest_events(
     """A page of the newest ledger events with Older / Newer buttons (positions, not offsets)."""
     if not events:
         text = "The ledger mirror holds no events yet."
-        return message(text, [section(f":mag: {text}"), context(_freshness_line(freshness, tz))])
+        return message(text, [section(f":mag: {text}"), context(freshness_line(freshness, tz))])
     blocks: list[Block] = [header("Latest ledger events" if at_newest else "Ledger events")]
     blocks += [section(_event_text(event, tz, with_job=True)) for event in events]
-    blocks.append(context(_freshness_line(freshness, tz) + _shared(shared_by)))
+    blocks.append(context(freshness_line(freshness, tz) + _shared(shared_by)))
     if shared_by is None:
         newest, oldest = events[0], events[-1]
         buttons = []
@@ -136,11 +136,11 @@ def _unknown_job(job_id: str, freshness: Freshness, tz: tzinfo) -> Message:
         else "The mirror is not fully up to date, so its events may not be here yet: try again in a minute."
     )
     blocks = [section(f":mag: No ledger events for job {code(job_id)}.\n{explanation}")]
-    blocks.append(context(_freshness_line(freshness, tz)))
+    blocks.append(context(freshness_line(freshness, tz)))
     return message(escape(text), blocks)
 
 
-def _freshness_line(freshness: Freshness, tz: tzinfo) -> str:
+def freshness_line(freshness: Freshness, tz: tzinfo) -> str:
     synced = f"synced {clock_time(freshness.synced_at, tz)}" if freshness.synced_at else "never fully synced"
     through = freshness.complete_through
     through_text = f"complete through {_moment(through, tz)}" if through else "empty"

@@ -16,6 +16,10 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("usage", "where the plan stands (used, remaining, overage, jobs)"),
     ("events <job_id>", "every ledger event of a job, and what it cost"),
     ("events", "the latest ledger events"),
+    (
+        "spend [PERIOD] [by type|config|job|day]",
+        "what was spent, e.g. `spend last week by config`, `spend 2026-10 type:upscale`",
+    ),
     ("digest on [HH:MM] [Area/City]", "a daily digest in this channel (the configured time by default)"),
     ("digest off", "stops this channel's daily digest"),
     ("digest status", "this channel's schedule, its last digest and the next one"),
@@ -31,7 +35,8 @@ def build_help(unrecognised: str | None = None) -> Message:
     lines = [f"{intro}I answer questions about this organization's Katalo usage and billing:"]
     lines += [f"• {code(f'{slack_ids.COMMAND} {usage}')}: {what}" for usage, what in SUBCOMMANDS]
     lines.append(
-        "• In a channel or thread: `@Katalo how much have we used?` or `@Katalo what did job_… cost?`"
+        "• In a channel or thread: `@Katalo how much have we used?`, `@Katalo what did job_… cost?` "
+        "or `@Katalo what did we spend last week?`"
     )
     fallback = ", ".join(f"{slack_ids.COMMAND} {usage}" for usage, _ in SUBCOMMANDS)
     return message(

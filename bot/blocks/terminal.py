@@ -68,12 +68,20 @@ def render(message: dict[str, Any], *, color: bool = False) -> tuple[str, list[d
         elif kind == "actions":
             row = []
             for element in block["elements"]:
+                if element.get("type") != "button":  # a select or datepicker: shown, not pressable
+                    row.append(f"⟨{_control_text(element)}⟩")
+                    continue
                 buttons.append(element)
                 row.append(f"[{len(buttons)}] {element['text']['text']}")
             lines.append("   ".join(row))
     if not lines:
         lines.append(mrkdwn(message.get("text", ""), style))
     return "\n".join(lines), buttons
+
+
+def _control_text(element: dict[str, Any]) -> str:
+    chosen = (element.get("initial_option") or {}).get("text") or element.get("placeholder") or {}
+    return str(element.get("initial_date") or chosen.get("text", ""))
 
 
 def _fields(fields: list[str]) -> list[str]:

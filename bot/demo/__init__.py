@@ -36,6 +36,8 @@ TOUR = [
     "@Katalo what did {job} cost?",
     "/katalo events",
     "press 1",
+    "/katalo spend last 7 days by config",
+    "@Katalo what did we spend this week?",
     "digest",
 ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, mentions
+from bot.listeners import actions, commands, mentions, spend
 from bot.wiring.deps import Deps
 
 
@@ -16,3 +16,4 @@ def register(app: App, deps: Deps) -> None:
     commands.register(app, deps)
     mentions.register(app, deps)
     actions.register(app, deps)
+    spend.register(app, deps)

@@ -49,7 +49,7 @@ def register(app: App, deps: Deps) -> None:
 
 def handle_replace(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
     """Refresh or page: the same private message, replaced with the new answer."""
-    if not _allowed(deps, body):
+    if not clicker_allowed(deps, body):
         respond(replace_original=False, response_type="ephemeral", **build_refusal())
         return
     respond(replace_original=True, **deps.answers.answer_button(_value(body)))
@@ -57,7 +57,7 @@ def handle_replace(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
 
 def handle_share(deps: Deps, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
     """Post the same answer in the channel for everyone, marked with who shared it."""
-    if not _allowed(deps, body):
+    if not clicker_allowed(deps, body):
         respond(replace_original=False, response_type="ephemeral", **build_refusal())
         return
     user, channel = body["user"]["id"], _channel(body)
@@ -78,7 +78,7 @@ def _privately(respond: Respond) -> Callable[[Message], Any]:
     return lambda m: respond(replace_original=False, response_type="ephemeral", **m)
 
 
-def _allowed(deps: Deps, body: dict[str, Any]) -> bool:
+def clicker_allowed(deps: Deps, body: dict[str, Any]) -> bool:
     # The clicker is checked, not whoever the message was first shown to: a button payload can be
     # replayed by another user.
     return deps.settings.allowlist.allows(body.get("user", {}).get("id"), _channel(body))

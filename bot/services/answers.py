@@ -15,11 +15,14 @@ from typing import Any
 from bot.blocks._kit import Message
 from bot.blocks.events import LATEST_PER_PAGE, build_job_events, build_latest_events
 from bot.blocks.replies import build_bad_job_id, build_error, build_help
+from bot.blocks.spend import build_bad_spend
 from bot.blocks.usage import build_usage
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.ledger.mirror import LedgerMirror
 from bot.parsing import JOB_ID, BadJobId, Help, Intent, JobEvents, LatestEvents, UsageIntent
+from bot.services.spend import Spend
+from bot.spend_parsing import BadSpend, SpendQuestion, parse_spend
 
 MIRROR_MAX_AGE = 60.0  # seconds: an answer from the mirror is at most this far behind the ledger
 MIRROR_TIME_LIMIT = 5.0  # seconds a user waits at most for the mirror to catch up
@@ -31,6 +34,11 @@ class Answers:
     mirror: LedgerMirror
     tz: tzinfo = UTC
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    spend: Spend | None = None  # spend questions; by default in the same zone as the other answers
+
+    def __post_init__(self) -> None:
+        if self.spend is None:
+            self.spend = Spend(self.client, self.mirror, zone=self.tz, now=self.now)
 
     def answer(self, intent: Intent, *, shared_by: str | None = None) -> Message:
         """The reply to an intent; Katalo's expected failures are replies too."""
@@ -46,6 +54,10 @@ class Answers:
                     return build_bad_job_id(given)
                 case Help(unrecognised):
                     return build_help(unrecognised)
+                case SpendQuestion():
+                    return self.spend_answer(intent, shared_by=shared_by)[0]
+                case BadSpend(problem):
+                    return build_bad_spend(problem)
         except KataloError as error:
             return build_error(error)
         raise AssertionError(f"unhandled intent {intent!r}")
@@ -71,11 +83,24 @@ class Answers:
                     before=before, after=after, inclusive=inclusive, shared_by=shared_by
                 )
                 return message, True
+            if kind == "spend" and isinstance(value.get("q"), str):
+                question = parse_spend(value["q"])
+                if isinstance(question, SpendQuestion):
+                    return self.spend_answer(question, shared_by=shared_by)
+                return build_bad_spend(question.problem), False
         except KataloError as error:
             return build_error(error), False
         except (TypeError, ValueError):
             pass  # a tampered or outdated button value
         return build_help(), False
+
+    def spend_answer(self, question: SpendQuestion, *, shared_by: str | None = None) -> tuple[Message, bool]:
+        """The spend answer, and whether it is one (False: a sentence why the question cannot be answered)."""
+        assert self.spend is not None  # set in __post_init__
+        try:
+            return self.spend.answer(question, shared_by=shared_by)
+        except KataloError as error:
+            return build_error(error), False
 
     def usage(self, *, refresh: bool = False, shared_by: str | None = None) -> Message:
         fetched = self.client.usage_summary(refresh=refresh, allow_stale=True)

@@ -24,6 +24,7 @@ from bot.digest.store import DigestStore
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
 from bot.services.answers import Answers
+from bot.services.spend import Spend
 from bot.wiring.deps import Deps
 
 
@@ -47,7 +48,12 @@ def build_deps(settings: Settings) -> Deps:
         settings=settings,
         client=client,
         mirror=mirror,
-        answers=Answers(client=client, mirror=mirror, tz=settings.digest_timezone),
+        answers=Answers(
+            client=client,
+            mirror=mirror,
+            tz=settings.digest_timezone,
+            spend=Spend(client, mirror, zone=settings.report_zone),
+        ),
         receipts=EventReceipts(engine),
         slack=slack,
         poster=poster,

@@ -163,4 +163,5 @@ def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for b in message.get("blocks", [])
         if b["type"] == "actions"
         for e in b["elements"]
+        if e.get("type") == "button"  # selects and datepickers are changed, not pressed
     }
