@@ -23,6 +23,7 @@ import json
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,9 @@ def burst(katalo: SandboxServer, slack: SlackStandIn, bot_url: str, count: int) 
     with new_client() as client:
         probe, probe_s = commander.send_and_wait(client, "usage", timeout=15)
         helped, help_s = commander.send_and_wait(client, "help", timeout=15)
-    slack.wait_for_posts(None, count + 2, timeout=40)
+    for question in sent:  # every question is answered within its 10 s budget
+        if question is not None:
+            slack.wait_for_posts(question.response_url, 1, timeout=40)
     texts = [text_of(slack, s.response_url) for s in sent if s is not None]
     katalo.clear_faults()
     return {
@@ -80,6 +83,7 @@ def burst(katalo: SandboxServer, slack: SlackStandIn, bot_url: str, count: int) 
         "acks_200": sum(1 for s in sent if s is not None and s.status == 200),
         "answered_late": sum(LATE in t for t in texts),
         "answered_busy": sum(BUSY in t for t in texts),
+        "answers": dict(Counter(t[:60] for t in texts)),
         "one_more_usage_posted_ms": round(probe_s * 1000, 1),
         "one_more_usage_text": text_of(slack, probe.response_url)[:70],
         "help_posted_ms": round(help_s * 1000, 1),
