@@ -1,9 +1,14 @@
 """Spend aggregates over the ledger mirror: totals and breakdowns of a window [start, end), filtered.
 
-Every figure is a SQL aggregate over `ledger_events` rows with `start <= created_at < end`, money
-summed as integer micro-dollars and turned into Decimal dollars once, so it is exact to the cent on
-SQLite and PostgreSQL alike. An amount is `amount_usd` as the ledger gives it (a credited event
-carries 0). Days are grouped by the UTC instants of local midnights passed in (CASEs over instant
+Every figure is the sum over the ledger events with `start <= created_at < end`, money summed as
+integer micro-dollars and turned into Decimal dollars once, so it is exact to the cent on SQLite and
+PostgreSQL alike. An amount is `amount_usd` as the ledger gives it (a credited event carries 0).
+
+Sums by usage type and config are read from the rollups (bot/db/rollups.py): a window is covered by
+whole UTC days, then whole 15-minute buckets, then raw events for any edge that is not on a bucket
+boundary (`cover`), so the figures are those of the raw events, for any instants. Distinct jobs and
+the breakdown by job cannot be summed from buckets: they read the raw events (by their created_at
+index). Days are grouped by the UTC instants of local midnights passed in (CASEs over instant
 ranges), never by a SQL date function, so a 23- or 25-hour day is exact in any zone.
 """
 
@@ -14,18 +19,34 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Engine, Select, case, func, literal, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    Subquery,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 
-from bot.db.schema import ledger_events
+from bot.db.rollups import cover
+from bot.db.schema import ledger_events, ledger_rollups
 from bot.db.types import micros_to_dollars
 from bot.figures import DaySpend, SpendRow, SpendTotals
 
 _E = ledger_events.c
-_MICROS = func.coalesce(func.sum(type_coerce(_E.amount_usd, BigInteger)), 0)
-_BILLABLE = func.coalesce(func.sum(case((_E.billable.is_(True), 1), else_=0)), 0)
-_GROUPS = {"type": _E.usage_type, "config": _E.config_fingerprint, "job": _E.job_id}
+_R = ledger_rollups.c
+_RAW_MICROS = func.coalesce(func.sum(type_coerce(_E.amount_usd, BigInteger)), 0)
+_GROUPS = {"type": "usage_type", "config": "config_fingerprint"}
+_MAX_PIECES = 64  # beyond this many pieces (edges off the bucket grid on every day) one raw scan is simpler
 
 
 @dataclass(frozen=True)
@@ -57,23 +78,25 @@ class SpendQueries:
 
     def totals(self, start: datetime, end: datetime, only: SpendFilter = SpendFilter()) -> SpendTotals:
         """Amount, billable and unbilled event counts and distinct jobs in [start, end)."""
-        query = select(_MICROS, _BILLABLE, func.count(), func.count(_E.job_id.distinct()))
-        micros, billable, events, jobs = self._rows(_where(query, start, end, only))[0]
+        source = _source([start, end], only)
+        micros, billable, events = self._rows(select(*_sums(source)))[0]
+        jobs = 0
+        if events:  # distinct jobs do not add up across buckets: counted from the events themselves
+            jobs = self._rows(_where(select(func.count(_E.job_id.distinct())), start, end, only))[0][0]
         return SpendTotals(micros_to_dollars(micros), int(billable), int(events) - int(billable), int(jobs))
 
     def amount(self, start: datetime, end: datetime, only: SpendFilter = SpendFilter()) -> Decimal:
         """Only the amount in [start, end): what the previous period is compared by (no job count)."""
-        return micros_to_dollars(self._rows(_where(select(_MICROS), start, end, only))[0][0])
+        return micros_to_dollars(self._rows(select(_sums(_source([start, end], only))[0]))[0][0])
 
     def breakdown(
         self, start: datetime, end: datetime, by: str, only: SpendFilter = SpendFilter()
     ) -> list[SpendRow]:
         """Every group of `by` (type, config or job) in [start, end), largest amount first, ties by key."""
-        column = _GROUPS[by]
-        amount = _MICROS.label("amount")
-        query = select(column.label("key"), amount, func.count().label("events")).group_by(column)
-        query = _where(query, start, end, only).order_by(amount.desc(), column)
-        return [SpendRow(row.key, micros_to_dollars(row.amount), row.events) for row in self._rows(query)]
+        query = _grouped(start, end, by, only)
+        return [
+            SpendRow(row.key, micros_to_dollars(row.amount), int(row.events)) for row in self._rows(query)
+        ]
 
     def top(
         self, start: datetime, end: datetime, by: str, only: SpendFilter = SpendFilter(), *, limit: int = 10
@@ -82,12 +105,9 @@ class SpendQueries:
 
         Only the top rows leave the database: a month of a large ledger has hundreds of thousands of jobs.
         """
-        column = _GROUPS[by]
-        amount = _MICROS.label("amount")
         groups = func.count().over().label("groups")  # counted over the groups, before the limit
-        query = select(column.label("key"), amount, func.count().label("events"), groups).group_by(column)
-        rows = self._rows(_where(query, start, end, only).order_by(amount.desc(), column).limit(limit))
-        found = [SpendRow(row.key, micros_to_dollars(row.amount), row.events) for row in rows]
+        rows = self._rows(_grouped(start, end, by, only).add_columns(groups).limit(limit))
+        found = [SpendRow(row.key, micros_to_dollars(row.amount), int(row.events)) for row in rows]
         return found, (rows[0].groups if rows else 0)
 
     def by_day(
@@ -99,12 +119,13 @@ class SpendQueries:
         """
         if not days:
             return []
-        index = _day_index([start for _, start, _ in days], 0, len(days))
-        query = select(index.label("n"), _MICROS.label("amount"), func.count().label("events"))
-        query = _where(query, days[0][1], days[-1][2], only).group_by(index)
+        source = _source([*(start for _, start, _ in days), days[-1][2]], only)
+        index = _day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
+        micros, _, events = _sums(source)
+        query = select(index.label("n"), micros.label("amount"), events.label("events")).group_by(index)
         found = {row.n: row for row in self._rows(query)}
         return [
-            DaySpend(day, micros_to_dollars(found[n].amount), found[n].events)
+            DaySpend(day, micros_to_dollars(found[n].amount), int(found[n].events))
             if n in found
             else DaySpend(day, Decimal("0.00"), 0)
             for n, (day, _, _) in enumerate(days)
@@ -112,13 +133,13 @@ class SpendQueries:
 
     def known(self, by: str, *, limit: int = 50) -> list[str]:
         """Distinct usage types or config fingerprints in the whole mirror, to check a filter against."""
-        column = _GROUPS[by]
+        column = _E[_GROUPS[by]]
         query = select(column).where(column.is_not(None)).distinct().order_by(column).limit(limit)
         return [row[0] for row in self._rows(query)]
 
     def exists(self, by: str, value: str) -> bool:
         """Whether any stored event has this usage type or config fingerprint."""
-        column = _GROUPS[by]
+        column = _E[_GROUPS[by]]
         return bool(self._rows(select(column).where(column == value).limit(1)))
 
     def _rows(self, query: Select[Any]) -> Sequence[Any]:
@@ -128,8 +149,63 @@ class SpendQueries:
             return connection.execute(query).all()
 
 
-def _day_index(starts: list[datetime], lo: int, hi: int) -> Any:
-    """Which of days lo..hi-1 an event falls in, as a balanced tree of CASEs over their start instants.
+def _source(cuts: Sequence[datetime], only: SpendFilter) -> Subquery:
+    """Rows (at, usage_type, config_fingerprint, billable, micros, events) whose sums are those of the
+    events in [cuts[0], cuts[-1]), none of them straddling a cut: whole rollup buckets inside each
+    [cut, next cut), raw events for the edges no bucket fits. `at` is a bucket's start or an event's time.
+    """
+    pieces: list[tuple[int, datetime, datetime]] = []
+    for span, lo, hi in (piece for window in pairwise(cuts) for piece in cover(*window)):
+        if pieces and pieces[-1][0] == span and pieces[-1][2] == lo:  # abutting: one range reads both
+            lo = pieces.pop()[1]
+        pieces.append((span, lo, hi))
+    if not pieces or len(pieces) > _MAX_PIECES:
+        pieces = [(0, cuts[0], max(cuts[0], cuts[-1]))]
+    parts = [_raw(lo, hi, only) if span == 0 else _rolled(span, lo, hi, only) for span, lo, hi in pieces]
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("source")
+
+
+def _raw(start: datetime, end: datetime, only: SpendFilter) -> Select[Any]:
+    micros = type_coerce(_E.amount_usd, BigInteger).label("micros")
+    columns = (_E.usage_type, _E.config_fingerprint, _E.billable, micros, literal(1).label("events"))
+    return _where(select(_E.created_at.label("at"), *columns), start, end, only)
+
+
+def _rolled(span: int, start: datetime, end: datetime, only: SpendFilter) -> Select[Any]:
+    columns = (_R.usage_type, _R.config_fingerprint, _R.billable, _R.amount_micros.label("micros"), _R.events)
+    query = select(_R.bucket_start.label("at"), *columns).where(
+        _R.span_minutes == span, _R.bucket_start >= start, _R.bucket_start < end
+    )
+    if only.types:
+        query = query.where(_R.usage_type.in_(only.types))
+    if only.configs:
+        query = query.where(_R.config_fingerprint.in_(only.configs))
+    return query
+
+
+def _sums(source: Subquery) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
+    """Amount (micro-dollars), billable events and events over `source`'s rows."""
+    c = source.c
+    billable = func.coalesce(func.sum(case((c.billable.is_(True), c.events), else_=0)), 0)
+    return func.coalesce(func.sum(c.micros), 0), billable, func.coalesce(func.sum(c.events), 0)
+
+
+def _grouped(start: datetime, end: datetime, by: str, only: SpendFilter) -> Select[Any]:
+    """(key, amount, events) per group of `by`, largest amount first, ties by key."""
+    if by == "job":  # a job's events are few and scattered over buckets: only the events can say
+        amount = _RAW_MICROS.label("amount")
+        query = select(_E.job_id.label("key"), amount, func.count().label("events")).group_by(_E.job_id)
+        return _where(query, start, end, only).order_by(amount.desc(), _E.job_id)
+    source = _source([start, end], only)
+    column = source.c[_GROUPS[by]]
+    micros, _, events = _sums(source)
+    amount = micros.label("amount")
+    query = select(column.label("key"), amount, events.label("events")).group_by(column)
+    return query.order_by(amount.desc(), column)
+
+
+def _day_index(at: Any, starts: list[datetime], lo: int, hi: int) -> Any:
+    """Which of days lo..hi-1 `at` falls in, as a balanced tree of CASEs over their start instants.
 
     A day holds [its start, the next day's start): an event at a start instant belongs to that day.
     The tree costs each row about log2(days) comparisons, where a flat CASE over 400 days costs 200.
@@ -137,7 +213,7 @@ def _day_index(starts: list[datetime], lo: int, hi: int) -> Any:
     if hi - lo == 1:
         return literal(lo)
     mid = (lo + hi) // 2
-    return case((_E.created_at < starts[mid], _day_index(starts, lo, mid)), else_=_day_index(starts, mid, hi))
+    return case((at < starts[mid], _day_index(at, starts, lo, mid)), else_=_day_index(at, starts, mid, hi))
 
 
 def _where(query: Select[Any], start: datetime, end: datetime, only: SpendFilter) -> Select[Any]:
