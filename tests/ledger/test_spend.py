@@ -12,6 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from bot.figures import DaySpend, SpendRow, SpendTotals
 from bot.katalo.models import BillingEvent
 from bot.ledger.spend import SpendFilter, SpendQueries
