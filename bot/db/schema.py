@@ -26,7 +26,9 @@ ledger_events = Table(
     Column("source_asset_id", Text),
     Column("stored_at", UTCDateTime, nullable=False),
     Index("ix_ledger_events_job_id_created_at", "job_id", "created_at"),
-    Index("ix_ledger_events_created_at", "created_at"),
+    # Also what distinct jobs and the breakdown by job read (they cannot come from rollups): with the
+    # job and amount in the index, a window is counted from the index alone.
+    Index("ix_ledger_events_created_at_job_amount", "created_at", "job_id", "amount_usd"),
 )
 
 # Sums of the events per UTC bucket (15 minutes and one day) and (usage type, config, billable), kept

@@ -5,6 +5,9 @@ fingerprint, billable); from now on the sync adds to it in the transaction that 
 (bot/db/rollups.py, which this backfill reuses so both agree on what a bucket is). The backfill
 reads the events in time order, a batch at a time, so its memory stays bounded on a large mirror.
 
+Distinct jobs and the breakdown by job cannot be summed from buckets; the index on `created_at`
+becomes (created_at, job_id, amount_usd), so they read a window from the index alone.
+
 Revision ID: 0006
 Revises: 0005
 """
@@ -38,6 +41,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_ledger_rollups_span_bucket", "ledger_rollups", ["span_minutes", "bucket_start"])
     _backfill(op.get_bind())
+    op.create_index(
+        "ix_ledger_events_created_at_job_amount", "ledger_events", ["created_at", "job_id", "amount_usd"]
+    )
+    op.drop_index("ix_ledger_events_created_at", table_name="ledger_events")
 
 
 def _backfill(connection: sa.Connection) -> None:
