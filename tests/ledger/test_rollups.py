@@ -32,6 +32,7 @@ ZONES = {
     "berlin": ZoneInfo("Europe/Berlin"),
     "new_york": ZoneInfo("America/New_York"),
     "kolkata": ZoneInfo("Asia/Kolkata"),  # +05:30: local midnight is at hh:30 UTC
+    "chatham": ZoneInfo("Pacific/Chatham"),  # +13:45 in summer: local midnight is at hh:15 UTC
 }
 Bucket = tuple[int, datetime, str | None, str | None, bool | None]
 
