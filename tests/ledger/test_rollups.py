@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Table, insert, inspect, select
+from sqlalchemy import MetaData, Table, insert, inspect, select
 
 from bot.db.engine import make_engine, open_database
 from bot.db.migrate import upgrade_schema
@@ -151,10 +151,13 @@ def test_migrating_a_0005_mirror_backfills_the_rollups(database_url):
     engine = make_engine(database_url)
     upgrade_schema(engine, "0005")
     assert "ledger_rollups" not in inspect(engine).get_table_names()
-    old = Table("ledger_events", ledger_rollups.metadata, autoload_with=engine, keep_existing=True)
+    old = Table("ledger_events", MetaData(), autoload_with=engine)  # as revision 0005 left it
     ledger = SandboxLedger(seed=9, events=700, now=NOW, days=5)
     events = [BillingEvent.model_validate(e) for e in ledger.iter_events()]
     rows = [{**e.model_dump(include=set(old.c.keys())), "stored_at": NOW} for e in events]
+    for row in rows:  # stored as whole micro-dollars, as bot.db.types.MicroDollars writes them
+        for money in ("unit_price_usd", "amount_usd"):
+            row[money] = None if row[money] is None else int(row[money] * 1_000_000)
     with engine.begin() as connection:
         connection.execute(insert(old), rows)
     engine.dispose()
