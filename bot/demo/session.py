@@ -13,7 +13,8 @@ from bot.wiring.deps import Deps
 
 HELP = """Type what you would type in Slack:
   /katalo usage | /katalo events {job} | /katalo events | /katalo digest status | /katalo help
-  @Katalo how much have we used? | @Katalo what did {job} cost?
+  /katalo spend last week by config | /katalo spend 2026-10 type:upscale
+  @Katalo how much have we used? | @Katalo what did {job} cost? | @Katalo what did we spend yesterday?
   digest       post today's digest to the demo channel now
   press N      press button N of the last message (or just N)
   help, quit   ({job} stands for a real sandbox job id)"""
