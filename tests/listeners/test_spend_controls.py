@@ -127,3 +127,12 @@ def test_a_cleared_date_asks_for_both_dates(harness):
     first = ask(harness, f"spend {RANGE}")
     reply = change(harness, change_body(first, slack_ids.SPEND_FROM, None))
     assert reply["replace_original"] is False and "Pick both dates" in shown(reply)
+
+
+def test_the_changed_date_comes_from_the_action_even_when_state_lags(harness):
+    """A state.values still holding the old "From" does not undo the change the action reports."""
+    first = ask(harness, f"spend {RANGE}")
+    body = change_body(first, slack_ids.SPEND_FROM, "2026-11-10")
+    block_state = body["state"]["values"][body["actions"][0]["block_id"]]
+    block_state[slack_ids.SPEND_FROM]["selected_date"] = "2026-11-01"
+    assert "billed, Tue 10 Nov – Sun 15 Nov 2026" in shown(change(harness, body))

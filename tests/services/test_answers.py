@@ -59,3 +59,14 @@ def test_the_last_older_page_offers_newer_but_no_older(make_parts):
     last = answers.answer_button(json.loads(buttons(first)["Older ▶"]["value"]))
     assert set(buttons(last)) >= {"◀ Newer"} and "Older ▶" not in buttons(last)
     assert parts.katalo.ledger.event(0)["event_id"] in shown(last)
+
+
+def test_a_page_holds_the_newest_events_and_the_next_older_one_starts_the_older_page(make_parts):
+    """One event more than a page: the oldest is not on the first page; Older shows it."""
+    parts = make_parts(events=LATEST_PER_PAGE + 1)
+    answers = parts.answers()
+    oldest, second = (parts.katalo.ledger.event(i)["event_id"] for i in (0, 1))
+    first = answers.answer(LatestEvents())
+    assert second in shown(first) and oldest not in shown(first)
+    older = answers.answer_button(json.loads(buttons(first)["Older ▶"]["value"]))
+    assert oldest in shown(older) and second not in shown(older)
