@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from bot.listeners.commands import handle_ack, handle_command
 from tests.listeners.conftest import ALICE, CHANNEL, MALLORY, OTHER_CHANNEL, Recorder, everything, shown
 
@@ -100,9 +102,24 @@ def test_digest_commands_act_on_the_channel_they_were_typed_in(harness):
     assert harness.deps.poster.store.subscription("C0ELSEWHERE") is None
 
 
-def test_help_lists_the_subcommands(harness):
-    """`help`: the list of subcommands with examples."""
-    assert "/katalo usage" in shown(answer(harness, "help"))
+@pytest.mark.parametrize("text", ["help", ""])
+def test_help_lists_the_subcommands(harness, text):
+    """`help`, and `/katalo` alone: the list of subcommands with examples."""
+    assert "/katalo usage" in shown(answer(harness, text))
+
+
+def test_an_unknown_job_gets_a_sentence_and_how_current_the_mirror_is(harness):
+    """A job the ledger never saw: said plainly, with how far the mirror is complete."""
+    reply = answer(harness, "events job_00000000000000000000000000")
+    assert "No ledger events for job `job_00000000000000000000000000`" in shown(reply)
+    assert "complete through" in shown(reply)
+
+
+def test_katalo_rate_limiting_the_answer_says_when_to_try_again(harness):
+    """Katalo answering 429 for longer than the bot waits: "Try again in 42 s", privately."""
+    harness.katalo.inject("/api/v1/usage/summary", status=429, retry_after=42, times=None)
+    reply = answer(harness, "usage")
+    assert reply["response_type"] == "ephemeral" and "Try again in 42 s" in shown(reply)
 
 
 def test_an_unknown_command_gets_help_naming_what_was_not_understood(harness):
