@@ -32,6 +32,7 @@ def test_refresh_with_katalo_down_shows_the_last_figures_marked_stale(parts):
     parts.katalo.inject(SUMMARY, status=500, times=None)
     refreshed = answers.answer_button({"kind": "usage"})
     assert "*Stale*: last known figures" in shown(refreshed) and consumed in shown(refreshed)
+    assert "internal error" in shown(refreshed)  # and why they are stale
     assert parts.clock.slept  # the retries were tried (on the fake clock) before giving up
 
 
