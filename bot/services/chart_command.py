@@ -28,11 +28,6 @@ from bot.services.charts import daily_spend, share_chart, zone_name
 from bot.services.spend import MIRROR_MAX_AGE, MIRROR_TIME_LIMIT
 
 MAX_CHART_DAYS = 62  # one bar a day stays readable for about two months
-_FIXES = {
-    "not_in_channel": "invite the bot with `/invite @Katalo`, then ask again",
-    "channel_not_found": "the bot cannot post here (a private channel or a DM): invite it to a channel",
-    "is_archived": "the channel is archived",
-}
 
 
 @dataclass
@@ -66,9 +61,8 @@ class ChannelCharts:
             channel=channel,
             comment=f"{asked_by} daily spend, {dates} ({figures.zone}): {usd(figures.total)} in total.",
         )
-        if failure is not None:
-            fix = next((fix for error, fix in _FIXES.items() if f"({error})" in failure), None)
-            return _note(escape(failure) + (f": {fix}." if fix else ". Try again in a moment."))
+        if failure is not None:  # it names the fix when there is one (UPLOAD_FIXES)
+            return _note(escape(failure) + ".")
         return _note(
             f"Posted the daily spend chart for {escape(dates)} in this channel "
             "(a private answer cannot carry a picture in Slack)."

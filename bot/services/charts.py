@@ -28,6 +28,12 @@ from bot.periods import BillingBounds, Period, PeriodSpec, resolve
 log = logging.getLogger(__name__)
 
 UNSPECIFIED = "unspecified"  # a usage type the ledger left empty, as the digest names it
+UPLOAD_FIXES = {  # what to do about the refusals a user can fix
+    "missing_scope": "reinstall the app so that it has the files:write scope",
+    "not_in_channel": "invite the bot with `/invite @Katalo`",
+    "channel_not_found": "the bot cannot post there (a private channel or a DM): invite it to the channel",
+    "is_archived": "the channel is archived",
+}
 
 
 def zone_name(zone: tzinfo) -> str:
@@ -106,5 +112,6 @@ def share_chart(
         reason = f"{type(error).__name__}: {error}"
     else:
         return None
-    log.warning("chart %s for %s not uploaded: %s", filename, channel, reason)
-    return f"{title} could not be uploaded ({reason})"
+    fix = UPLOAD_FIXES.get(reason)
+    log.warning("chart %s for %s not uploaded: %s%s", filename, channel, reason, f" ({fix})" if fix else "")
+    return f"{title} could not be uploaded ({reason})" + (f": {fix}" if fix else "")
