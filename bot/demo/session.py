@@ -77,13 +77,21 @@ class DemoSession:
         self._show(_posted(call.params), "in the thread")
 
     def _digest(self) -> None:
-        poster = self._deps.poster
+        poster, slack = self._deps.poster, self._driver.slack
         today = datetime.now(UTC).date()
+        shared_before = len(slack.uploads(self._driver.channel))
         outcome = poster.post(self._driver.channel, UTC, today, force=True)
         if outcome.message is None:
             self._say(f"(digest not posted: {outcome.detail})")
-        else:
-            self._show(outcome.message, f"posted in #{self._driver.channel}")
+            return
+        self._show(outcome.message, f"posted in #{self._driver.channel}")
+        # The charts go into the digest's thread as PNG files; a terminal can only say what they show.
+        for shared in slack.uploads(self._driver.channel)[shared_before:]:
+            self._say(
+                f"[chart in the thread: {shared.filename}, {len(shared.data):,} bytes]\n{shared.alt_txt}"
+            )
+        for failure in outcome.chart_failures:
+            self._say(f"(a chart was not shared: {failure})")
 
     def _press(self, number: int) -> None:
         if not 1 <= number <= len(self._buttons):
