@@ -19,13 +19,12 @@ from bot.charts.alt import span
 from bot.charts.daily import render_daily_spend
 from bot.formatting import usd
 from bot.katalo.client import KataloClient
-from bot.katalo.errors import KataloError
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.spend import SpendQueries
 from bot.parsing import ChartIntent
-from bot.periods import BillingBounds, Period, PeriodSpec, resolve
+from bot.periods import Period, PeriodSpec, resolve
 from bot.services.charts import daily_spend, share_chart, zone_name
-from bot.services.spend import MIRROR_MAX_AGE, MIRROR_TIME_LIMIT
+from bot.services.spend import MIRROR_MAX_AGE, MIRROR_TIME_LIMIT, billing_bounds
 
 MAX_CHART_DAYS = 62  # one bar a day stays readable for about two months
 
@@ -70,7 +69,7 @@ class ChannelCharts:
 
     def _period(self, spec: PeriodSpec, now: datetime) -> Period | str:
         """The period to draw, or the sentence saying why it cannot be drawn."""
-        billing = self._billing() if spec.kind in ("this_period", "last_period") else None
+        billing = billing_bounds(self.client) if spec.kind in ("this_period", "last_period") else None
         period = resolve(spec, now=now, zone=self.zone, billing=billing)
         if not isinstance(period, Period):
             return period.sentence
@@ -80,13 +79,6 @@ class ChannelCharts:
                 f"{period.day_count} ({zone_name(self.zone)}): ask for a shorter period."
             )
         return period
-
-    def _billing(self) -> BillingBounds | None:
-        try:
-            bounds = self.client.usage_summary(allow_stale=True).value.billing_period
-        except KataloError:
-            return None  # resolve() then says the billing period is not known just now
-        return BillingBounds(bounds.start_at, bounds.end_at) if bounds else None
 
 
 def _note(text: str) -> Message:
