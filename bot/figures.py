@@ -72,6 +72,7 @@ class DigestFigures:
     projection: Projection | None
     freshness: Freshness
     as_of: datetime
+    set_aside: int = 0  # ledger records the mirror could not store (kept in ledger_set_aside)
 
     @property
     def provisional(self) -> bool:

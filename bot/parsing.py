@@ -3,6 +3,7 @@
 /katalo usage | events | events job_01J... | help
 @Katalo usage | @Katalo what did job_01J... cost? | @Katalo how much have we used?
 /katalo spend ... and spend questions in mentions: bot.spend_parsing
+/katalo chart [PERIOD]
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.periods import PeriodSpec, read_period
 from bot.spend_parsing import SpendIntent, parse_spend, spend_in_mention
 
 JOB_ID = re.compile(r"job_[A-Za-z0-9]{1,64}")
@@ -86,8 +88,19 @@ class BadDigest:
     problem: str
 
 
+@dataclass(frozen=True)
+class ChartIntent:
+    """`/katalo chart [PERIOD]`: the daily spend chart, posted in the channel (None: the billing period).
+
+    `unreadable` holds what was typed when it names no period (the answer says so).
+    """
+
+    period: PeriodSpec | None = None
+    unreadable: str | None = None
+
+
 DigestIntent = DigestOn | DigestOff | DigestStatus | DigestPreview | BadDigest
-Intent = UsageIntent | JobEvents | LatestEvents | BadJobId | Help | DigestIntent | SpendIntent
+Intent = UsageIntent | JobEvents | LatestEvents | BadJobId | Help | DigestIntent | SpendIntent | ChartIntent
 
 _HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _ZONE = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+){0,2}")
@@ -121,6 +134,10 @@ def parse_command(text: str) -> Intent:
         return parse_digest(args)
     if keyword == "spend":
         return parse_spend(" ".join(args))
+    if keyword in ("chart", "charts"):
+        period_text = " ".join(args)
+        period = read_period(period_text) if args else None
+        return ChartIntent(period, unreadable=period_text if args and period is None else None)
     if keyword in ("events", "event", "job", "cost"):
         if not args:
             return LatestEvents() if keyword in ("events", "event") else BadJobId("")

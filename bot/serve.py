@@ -97,9 +97,13 @@ def _forget_bolt_environment() -> None:
 def check_slack(settings: Settings) -> None:
     """auth.test at SLACK_API_URL: one line for a URL that is unreachable or not Slack, or a bad token."""
     url = _shown(settings.slack_api_url)
-    not_slack = (
-        f"SLACK_API_URL ({url}) did not answer like Slack's Web API: expected e.g. https://slack.com/api/"
-    )
+
+    def not_slack(detail: str = "") -> str:
+        return (
+            f"SLACK_API_URL ({url}) did not answer like Slack's Web API{detail}: "
+            "expected e.g. https://slack.com/api/"
+        )
+
     # Slack's client logs every failed attempt (urllib's text, at ERROR) before it raises; at start-up
     # the one line below says all there is to say, so this client's logger is a silent one of its own.
     quiet = logging.getLogger(f"{__name__}.auth_test")
@@ -113,12 +117,12 @@ def check_slack(settings: Settings) -> None:
         # Slack's errors are codes like invalid_auth; slack_sdk puts its own sentence (quoting the body
         # it got) there when the answer was not JSON: then it was not Slack that answered.
         if not (isinstance(reason, str) and _SLACK_ERROR.fullmatch(reason)):
-            raise ConfigError(not_slack.format(f" (HTTP {error.response.status_code})")) from None
+            raise ConfigError(not_slack(f" (HTTP {error.response.status_code})")) from None
         raise ConfigError(f"SLACK_BOT_TOKEN was rejected by Slack ({reason})") from None
     except (OSError, http.client.HTTPException) as error:  # refused, DNS, TLS, timeout, reset
         raise ConfigError(f"SLACK_API_URL ({url}) cannot be reached ({_cause(error)})") from None
     except (ValueError, TypeError, AttributeError):  # JSON that is not an object trips slack_sdk itself
-        raise ConfigError(not_slack.format("")) from None
+        raise ConfigError(not_slack()) from None
 
 
 def _shown(url: str) -> str:

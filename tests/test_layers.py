@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # stands for that module and everything under it; the longest name that matches a module decides.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("pure helpers, no I/O", ("bot", "bot.config", "bot.logs", "bot.formatting", "bot.slack_ids",
-                              "bot.parsing", "bot.periods")),
+                              "bot.parsing", "bot.spend_parsing", "bot.periods")),
     ("database", ("bot.db",)),
     ("Katalo client and models", ("bot.katalo",)),
     ("plain data for the builders", ("bot.figures",)),
@@ -49,7 +49,8 @@ MODULES = {module_name(path): path for path in sorted((ROOT / "bot").rglob("*.py
 
 
 def _within(name: str, prefix: str) -> bool:
-    return name == prefix or name.startswith(prefix + ".")
+    # "bot" is the package's own __init__, not every module: a new module must be placed by name.
+    return name == prefix or (prefix != "bot" and name.startswith(prefix + "."))
 
 
 def layer_of(name: str) -> int | None:

@@ -82,7 +82,8 @@ def test_bot_events_are_exactly_those_registered(manifest, registered):
 
 
 def test_scopes_cover_what_the_listeners_need(manifest, registered):
-    """Commands need `commands`, mentions `app_mentions:read`, posts `chat:write`, digest recovery history."""
+    """Commands need `commands`, mentions `app_mentions:read`, posts `chat:write`, digest recovery
+    history, chart uploads `files:write`; no scope more."""
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     needed = {"chat:write", "chat:write.public"}  # .public: Share (and digests) in channels not joined
     # History: after a crash mid-post, the digest poster looks for its message before posting again.
@@ -91,7 +92,19 @@ def test_scopes_cover_what_the_listeners_need(manifest, registered):
         needed.add("commands")
     if "app_mention" in registered.events:
         needed.add("app_mentions:read")
+    if _bot_calls("files_upload_v2"):  # charts (digest threads, /katalo chart)
+        needed.add("files:write")
     assert scopes == needed
+
+
+def _bot_calls(method: str) -> bool:
+    """Whether the bot's own code (not the local Slack stand-in or the demo) calls this WebClient method."""
+    local = (ROOT / "bot" / "sandbox", ROOT / "bot" / "demo")
+    return any(
+        f".{method}(" in path.read_text()
+        for path in (ROOT / "bot").rglob("*.py")
+        if not any(path.is_relative_to(folder) for folder in local)
+    )
 
 
 def test_interactivity_is_on_because_buttons_are_registered(manifest, registered):

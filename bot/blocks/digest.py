@@ -168,7 +168,19 @@ def _health(figures: DigestFigures) -> list[str]:
             figures.freshness.error.user_message if figures.freshness.error else "the sync did not finish"
         )
         lines.append(f":hourglass_flowing_sand: The ledger sync is behind ({escape(reason)}).")
+    if figures.set_aside:
+        lines.append(_set_aside_line(figures.set_aside))
     return lines
+
+
+def _set_aside_line(count: int) -> str:
+    """Records the mirror could not store: their amounts are missing from every figure above."""
+    records = "1 ledger record" if count == 1 else f"{count:,} ledger records"
+    return (
+        f":warning: {records} could not be stored and {'is' if count == 1 else 'are'} left out of these "
+        "figures (kept as received in the ledger_set_aside table; `katalo-bot sync` names them): "
+        "send the event ids to Katalo support."
+    )
 
 
 def _footer(figures: DigestFigures, zone: tzinfo, *, late: bool) -> str:

@@ -13,7 +13,8 @@ from bot.wiring.deps import Deps
 
 HELP = """Type what you would type in Slack:
   /katalo usage | /katalo events {job} | /katalo events | /katalo digest status | /katalo help
-  @Katalo how much have we used? | @Katalo what did {job} cost?
+  /katalo spend last week by config | /katalo spend 2026-10 type:upscale
+  @Katalo how much have we used? | @Katalo what did {job} cost? | @Katalo what did we spend yesterday?
   digest       post today's digest to the demo channel now
   press N      press button N of the last message (or just N)
   help, quit   ({job} stands for a real sandbox job id)"""
@@ -76,13 +77,21 @@ class DemoSession:
         self._show(_posted(call.params), "in the thread")
 
     def _digest(self) -> None:
-        poster = self._deps.poster
+        poster, slack = self._deps.poster, self._driver.slack
         today = datetime.now(UTC).date()
+        shared_before = len(slack.uploads(self._driver.channel))
         outcome = poster.post(self._driver.channel, UTC, today, force=True)
         if outcome.message is None:
             self._say(f"(digest not posted: {outcome.detail})")
-        else:
-            self._show(outcome.message, f"posted in #{self._driver.channel}")
+            return
+        self._show(outcome.message, f"posted in #{self._driver.channel}")
+        # The charts go into the digest's thread as PNG files; a terminal can only say what they show.
+        for shared in slack.uploads(self._driver.channel)[shared_before:]:
+            self._say(
+                f"[chart in the thread: {shared.filename}, {len(shared.data):,} bytes]\n{shared.alt_txt}"
+            )
+        for failure in outcome.chart_failures:
+            self._say(f"(a chart was not shared: {failure})")
 
     def _press(self, number: int) -> None:
         if not 1 <= number <= len(self._buttons):

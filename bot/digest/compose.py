@@ -49,6 +49,7 @@ def compose_digest(
         projection=_project(summary.value if summary else None, per_day, now, zone),
         freshness=freshness,
         as_of=now,
+        set_aside=queries.set_aside_count(),
     )
 
 

@@ -4,13 +4,16 @@ Each digest carries Slack message metadata naming its date. A runner that takes 
 poster died between deciding to post and recording Slack's answer first looks for that metadata in
 the channel's recent history; only when the digest is not there does it post. Channel errors mark
 the subscription failing (shown by `/katalo digest status`) without touching other channels.
+
+Once its post is recorded, the runner that posted shares the digest's charts in its thread (charts.py):
+best effort, never by a runner that only found the post, so a take-over never uploads them twice.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal
 
@@ -20,11 +23,14 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks._kit import Message
 from bot.blocks.digest import build_digest, summarised_day
 from bot.config import Allowlist
+from bot.digest.charts import post_digest_charts
 from bot.digest.compose import compose_digest
 from bot.digest.schedule import due_today
 from bot.digest.store import Claim, DigestStore
+from bot.figures import DigestFigures
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
+from bot.ledger.spend import SpendQueries
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,7 @@ class Outcome:
     detail: str | None = None
     message_ts: str | None = None
     message: Message | None = None
+    chart_failures: tuple[str, ...] = ()  # charts that could not be shared in the digest's thread
 
 
 class DigestPoster:
@@ -113,10 +120,12 @@ class DigestPoster:
         self, channel_id: str, zone: tzinfo, local_date: date, *, late: bool = False, preview: bool = False
     ) -> Message:
         """The digest posted on `local_date`: about the day before, in the channel's zone."""
-        figures = compose_digest(
+        return build_digest(self._figures(zone, local_date), late=late, preview=preview)
+
+    def _figures(self, zone: tzinfo, local_date: date) -> DigestFigures:
+        return compose_digest(
             summarised_day(local_date), zone, client=self._client, mirror=self._mirror, now=self._now()
         )
-        return build_digest(figures, late=late, preview=preview)
 
     def post(
         self, channel_id: str, zone: tzinfo, local_date: date, *, late: bool = False, force: bool = False
@@ -129,7 +138,8 @@ class DigestPoster:
             return Outcome(channel_id, local_date, *_NOT_CLAIMED["posted"])
         # Composed before claiming: a slow Katalo or a failure while composing never holds a claim that
         # another runner could take over (and post a second copy) while this one is still working.
-        message = self.compose(channel_id, zone, local_date, late=late)
+        figures = self._figures(zone, local_date)
+        message = build_digest(figures, late=late)
         claim = self.store.claim(channel_id, local_date, self._now(), late=late)
         if claim is None:
             status, detail = _NOT_CLAIMED.get(
@@ -142,7 +152,12 @@ class DigestPoster:
                 self.store.mark_posted(claim, found, self._now())
                 log.info("digest for %s on %s was posted before a crash; recorded it", channel_id, local_date)
                 return Outcome(channel_id, local_date, "found_posted", message_ts=found)
-        return self._send(claim, message)
+        outcome = self._send(claim, message)
+        if outcome.status != "posted" or outcome.message_ts is None:
+            return outcome
+        queries = SpendQueries(self._mirror.store.engine)
+        failures = post_digest_charts(self._slack, queries, figures, channel_id, outcome.message_ts)
+        return replace(outcome, chart_failures=tuple(failures))
 
     def _send(self, claim: Claim, message: Message) -> Outcome:
         metadata = {"event_type": DIGEST_EVENT, "event_payload": {"date": claim.local_date.isoformat()}}

@@ -61,6 +61,8 @@ def run_digest(deps: Deps, channel: str | None, *, dry_run: bool, force: bool) -
         return 0
     outcome = poster.post(channel, zone, today, force=force)
     print(_sentence(outcome, zone))
+    for failure in outcome.chart_failures:  # the digest is out; a missing picture is said, not fatal
+        print(f"{failure}; the digest's text is posted (the log has the cause).")
     if outcome.status == "posted" and (subscription is None or not subscription.enabled):
         print(
             f"That was a one-off post: {channel} is not subscribed. `/katalo digest on` in the channel "

@@ -223,3 +223,37 @@ def _where(query: Select[Any], start: datetime, end: datetime, only: SpendFilter
     if only.configs:
         query = query.where(_E.config_fingerprint.in_(only.configs))
     return query
+
+
+# --- Spend by day and usage type (the daily spend chart's stacked bars, the burn-down's daily units) ---
+
+
+@dataclass(frozen=True)
+class DayTypeSpend:
+    """One local day's spend of one usage type, and how many of those events were billable."""
+
+    day: date
+    usage_type: str | None
+    amount_usd: Decimal
+    billable_events: int
+
+
+def by_day_and_type(
+    queries: SpendQueries, days: Sequence[tuple[date, datetime, datetime]]
+) -> list[DayTypeSpend]:
+    """Amount and billable events of each (day, usage type) that had events, in one query.
+
+    `days` as `SpendQueries.by_day` takes them (abutting [start, end) instants, as Period.days()
+    gives); days and types without events are left out. Ordered by day, then usage type.
+    """
+    if not days:
+        return []
+    index = _day_index([start for _, start, _ in days], 0, len(days))
+    kind = _E.usage_type
+    query = select(index.label("n"), kind.label("kind"), _MICROS.label("amount"), _BILLABLE.label("billable"))
+    query = _where(query, days[0][1], days[-1][2], SpendFilter()).group_by(index, kind)
+    cells = [
+        DayTypeSpend(days[row.n][0], row.kind, micros_to_dollars(row.amount), int(row.billable))
+        for row in queries._rows(query)
+    ]
+    return sorted(cells, key=lambda cell: (cell.day, cell.usage_type or ""))

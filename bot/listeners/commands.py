@@ -9,7 +9,8 @@ from slack_bolt import Ack, App, Respond
 from bot import slack_ids
 from bot.blocks.replies import build_refusal
 from bot.listeners.guard import apologise_on_error
-from bot.parsing import DigestIntent, parse_command
+from bot.parsing import ChartIntent, DigestIntent, parse_command
+from bot.services.chart_command import ChannelCharts
 from bot.wiring.deps import Deps
 
 
@@ -39,6 +40,11 @@ def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
     intent = parse_command(body.get("text") or "")
     if isinstance(intent, DigestIntent):
         message = deps.digests.answer(intent, body["channel_id"], body.get("user_id"))
+    elif isinstance(intent, ChartIntent):  # posted in the channel: a private answer cannot carry files
+        charts = ChannelCharts(
+            deps.client, deps.mirror, deps.slack, zone=deps.settings.report_zone, now=deps.now
+        )
+        message = charts.post(intent, body["channel_id"], body.get("user_id"))
     else:
         message = deps.answers.answer(intent)
     respond(response_type="ephemeral", **message)

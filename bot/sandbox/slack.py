@@ -1,11 +1,12 @@
 """A local stand-in for Slack's Web API and `response_url` over real HTTP, for the demo and the tests.
 
 Owns what the bot sees of Slack offline: `POST /api/<method>` for the methods the bot and Bolt call,
-auth.test, chat.postMessage, chat.getPermalink and conversations.history (any other answers
-unknown_method), answered as Slack answers (`{"ok": false, "error": ...}` with HTTP 200 for API
-errors), bearer-token auth, response URLs with Slack's five-post and expiry rules, and a record of
-every call and post with helpers to wait for them, since answers come from threads. slack_sdk uses
-urllib, so only a real HTTP server can stand in for Slack:
+auth.test, chat.postMessage, chat.getPermalink, conversations.history and the three steps of
+`files_upload_v2` (slack_files.py; any other method answers unknown_method), answered as Slack
+answers (`{"ok": false, "error": ...}` with HTTP 200 for API errors), bearer-token auth, response
+URLs with Slack's five-post and expiry rules, and a record of every call, post and shared file with
+helpers to wait for them, since answers come from threads. slack_sdk uses urllib, so only a
+real HTTP server can stand in for Slack:
 
     with SlackStandIn(token="xoxb-test") as slack:
         WebClient(token="xoxb-test", base_url=slack.api_url).chat_postMessage(channel="C1", text="hi")
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 
 from bot.sandbox.httpd import Httpd, HttpdLifecycle, Request
 from bot.sandbox.slack_blocks import blocks_error
+from bot.sandbox.slack_files import UPLOAD_PREFIX, FileError, FileUploads, SharedFile
 from bot.sandbox.slack_http import (
     MAX_BODY,
     BodyError,
@@ -108,11 +110,14 @@ class SlackStandIn(HttpdLifecycle):
         self._posts: list[tuple[str, dict[str, Any]]] = []
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._ts = itertools.count(_FIRST_TS, _TS_STEP)
+        self._files = FileUploads()
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": lambda _params: dict(AUTH_TEST),
             "chat.postMessage": self._post_message,
             "chat.getPermalink": self._permalink,
             "conversations.history": self._history,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
         # Bound now (as http.server does) so the URLs are known before serving starts.
         httpd = Httpd(
@@ -152,6 +157,11 @@ class SlackStandIn(HttpdLifecycle):
         """The JSON bodies response URLs accepted (at one URL), in order; refused posts are not here."""
         with self._changed:
             return [body for posted_to, body in self._posts if url is None or posted_to == url]
+
+    def uploads(self, channel: str | None = None) -> list[SharedFile]:
+        """Every file files.completeUploadExternal shared (in one channel), bytes and alt text included."""
+        with self._changed:
+            return [f for f in self._files.shared if channel is None or f.channel_id == channel]
 
     def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Every call of `method` once there are at least `count`; AssertionError after `timeout` seconds."""
@@ -198,6 +208,8 @@ class SlackStandIn(HttpdLifecycle):
                 self._handle_api(request, path.removeprefix(_API_PREFIX))
             elif path.startswith(_RESPONSE_PREFIX):
                 self._handle_response_url(request, path.removeprefix(_RESPONSE_PREFIX))
+            elif path.startswith(UPLOAD_PREFIX) and request.command == "POST":
+                self._handle_upload(request, path.removeprefix(UPLOAD_PREFIX))
             else:
                 send(request, 404, text_body("not_found"))
         except Exception:  # the client must get an answer, not a hung connection
@@ -277,6 +289,13 @@ class SlackStandIn(HttpdLifecycle):
         status, reason = refusal or (200, "ok")
         send(request, status, text_body(reason))
 
+    def _handle_upload(self, request: Request, upload_id: str) -> None:
+        """A file's bytes POSTed to the URL files.getUploadURLExternal gave: `OK - <length>` as Slack says."""
+        with self._changed:
+            status, reason = self._files.receive(upload_id, request.body)
+            self._changed.notify_all()
+        send(request, status, text_body(reason))
+
     # --- Web API methods -------------------------------------------------------------------------
 
     def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -322,6 +341,23 @@ class SlackStandIn(HttpdLifecycle):
                 entry["metadata"] = message["metadata"]
             shown.append(entry)
         return {"ok": True, "messages": shown, "has_more": False}
+
+    def _get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            try:
+                return self._files.get_upload_url(params, self.url)
+            except FileError as error:
+                raise SlackError(error.error) from None
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Share uploaded files; the channel is checked as for a post (tests' stand-ins refuse some)."""
+        with self._changed:
+            try:
+                answer = self._files.complete(params, lambda c: self._channel({"channel": c}, posting=True))
+            except FileError as error:
+                raise SlackError(error.error) from None
+            self._changed.notify_all()
+        return answer
 
     def _channel(self, params: dict[str, Any], *, posting: bool) -> str:
         """The `channel` argument; SlackError when there is none. Here every channel exists and has the bot

@@ -44,7 +44,7 @@ class Spend:
         freshness = self.mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT)
         now = self.now()
         spec = question.period or PeriodSpec("this_period")
-        billing = self._billing() if spec.kind in _BILLING_KINDS else None
+        billing = billing_bounds(self.client) if spec.kind in _BILLING_KINDS else None
         period = resolve(spec, now=now, zone=self.zone, billing=billing)
         if isinstance(period, PeriodProblem):
             return build_bad_spend(period.sentence), False
@@ -84,13 +84,6 @@ class Spend:
             now=now,
         )
 
-    def _billing(self) -> BillingBounds | None:
-        try:
-            period = self.client.usage_summary(allow_stale=True).value.billing_period
-        except KataloError:
-            return None  # resolve() then says the billing period is not known just now
-        return BillingBounds(period.start_at, period.end_at) if period else None
-
     def _check_filters(self, question: SpendQuestion) -> SpendQuestion | str:
         """The question with its usage types as the mirror spells them, or a sentence naming the unknown."""
         types = []
@@ -116,3 +109,12 @@ def _unknown(what: str, name: str, known: list[str]) -> str:
     if len(known) <= _FEW:
         return sentence + " Known: " + ", ".join(f"`{k}`" for k in known) + "."
     return sentence + f" It knows more than {_FEW}; `/katalo spend by {what.split()[-1]}` lists them."
+
+
+def billing_bounds(client: KataloClient) -> BillingBounds | None:
+    """The current billing period from the (cached) usage summary; None when Katalo cannot say now."""
+    try:
+        period = client.usage_summary(allow_stale=True).value.billing_period
+    except KataloError:
+        return None  # resolve() then says the billing period is not known just now
+    return BillingBounds(period.start_at, period.end_at) if period else None

@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.benchmarks.trickle           # ~3 min
     .venv/bin/python -m tests.benchmarks.trickle --quick   # ~1.5 min: fewer questions, shorter sync
 
-The bot runs as deployed (`katalo-bot serve`, gunicorn, defaults) against the sandbox, whose answers
+The bot runs as deployed (`katalo-bot serve`, waitress, defaults) against the sandbox, whose answers
 go out a byte every 50 ms (a summary would take ~35 s, a page of events many minutes). Figures:
 
 - `/katalo usage`, one at a time: seconds from sending until the user's sentence is posted.
@@ -30,8 +30,6 @@ from typing import Any
 from bot.answer_pool import ANSWER_THREADS
 from bot.katalo.client import EVENTS_PATH, SUMMARY_PATH
 from bot.sandbox.ledger import SandboxLedger
-from bot.sandbox.server import SandboxServer
-from bot.sandbox.slack import SlackStandIn
 from tests.benchmarks.harness import (
     BOT_TOKEN,
     Commander,
@@ -42,17 +40,19 @@ from tests.benchmarks.harness import (
     percentile,
     start_bot,
 )
+from tests.stand_ins.katalo import KataloDouble
+from tests.stand_ins.slack import SlackDouble
 
 TRICKLE = 0.05
 BUSY = "too many questions"
 LATE = "did not finish answering in time"
 
 
-def text_of(slack: SlackStandIn, url: str) -> str:
+def text_of(slack: SlackDouble, url: str) -> str:
     return " ".join(str(post.get("text", "")) for post in slack.posts(url))
 
 
-def usage_sentence(katalo: SandboxServer, slack: SlackStandIn, bot_url: str, runs: int) -> dict[str, Any]:
+def usage_sentence(katalo: KataloDouble, slack: SlackDouble, bot_url: str, runs: int) -> dict[str, Any]:
     katalo.inject(SUMMARY_PATH, trickle=TRICKLE, times=None)
     commander, seconds, texts = Commander(bot_url, slack), [], []
     with new_client() as client:
@@ -64,7 +64,7 @@ def usage_sentence(katalo: SandboxServer, slack: SlackStandIn, bot_url: str, run
     return {"seconds": seconds, "texts": texts}
 
 
-def burst(katalo: SandboxServer, slack: SlackStandIn, bot_url: str, count: int) -> dict[str, Any]:
+def burst(katalo: KataloDouble, slack: SlackDouble, bot_url: str, count: int) -> dict[str, Any]:
     """`count` questions at once fill the pool; then one more usage and a help, each timed to its post."""
     katalo.inject(SUMMARY_PATH, trickle=TRICKLE, times=None)
     commander = Commander(bot_url, slack)
@@ -102,7 +102,7 @@ def cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def retry_after(katalo: SandboxServer, slack: SlackStandIn, bot_url: str) -> dict[str, Any]:
+def retry_after(katalo: KataloDouble, slack: SlackDouble, bot_url: str) -> dict[str, Any]:
     katalo.inject(SUMMARY_PATH, status=429, retry_after=86399)
     commander, started, asked = Commander(bot_url, slack), time.perf_counter(), 0
     with new_client() as client:
@@ -123,7 +123,7 @@ def main() -> None:
     runs, count, sync_s = (1, ANSWER_THREADS + 8, 3) if args.quick else (3, ANSWER_THREADS + 16, 5)
     workdir = Path(tempfile.mkdtemp(prefix="katalo-bench-trickle-"))
     figures: dict[str, Any] = {}
-    with SandboxServer(SandboxLedger(events=2000)) as katalo, SlackStandIn(token=BOT_TOKEN) as slack:
+    with KataloDouble(SandboxLedger(events=2000)) as katalo, SlackDouble(token=BOT_TOKEN) as slack:
         database = f"sqlite:///{workdir / 'bot.db'}"
         bot = start_bot({}, workdir, slack, katalo.url, database)
         try:

@@ -198,7 +198,7 @@ def test_a_failure_while_composing_holds_no_claim(rig, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(rig.poster, "compose", broken)
+    monkeypatch.setattr(rig.poster, "_figures", broken)
     with contextlib.suppress(RuntimeError):
         rig.poster.run_due()
     monkeypatch.undo()

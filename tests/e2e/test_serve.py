@@ -117,7 +117,7 @@ def _not_slack(start_sandbox: Any) -> str:
     [
         (lambda _: f"http://127.0.0.1:{free_port()}/api/", "cannot be reached (Connection refused)"),
         (lambda _: "http://katalo-bot-test.invalid/api/", "cannot be reached ("),
-        (_not_slack, "did not answer like Slack's Web API"),
+        (_not_slack, "did not answer like Slack's Web API (HTTP 404)"),
         (lambda _: "slack.com/api/", "is malformed: expected an http(s) URL ending in /api/"),
     ],
     ids=["refused", "unknown-host", "not-slack", "malformed"],

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -278,3 +279,100 @@ def test_wait_for_posts_timeout_says_what_was_expected(slack: SlackDouble) -> No
     with pytest.raises(AssertionError, match=r"expected 2 post\(s\) to response URL .* within 0\.1 s") as e:
         slack.wait_for_posts(url, count=2, timeout=0.1)
     assert "text='first'" in str(e.value)
+
+
+# --- files_upload_v2 -------------------------------------------------------------------------------
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # the stand-in keeps bytes, whatever they are
+
+
+def test_files_upload_v2_shares_the_bytes_alt_text_channel_and_thread(
+    slack: SlackDouble, client: WebClient
+) -> None:
+    """slack_sdk's own files_upload_v2, unchanged: the three steps, and the file read back as shared."""
+    parent = client.chat_postMessage(channel="C1", text="digest")["ts"]
+    response = client.files_upload_v2(
+        channel="C1",
+        thread_ts=parent,
+        file=PNG_BYTES,
+        filename="spend.png",
+        title="Daily spend",
+        alt_txt="Daily spend: $12.50 over 14 days",
+        initial_comment="Charts",
+    )
+    assert response["file"]["title"] == "Daily spend"
+    [shared] = slack.uploads("C1")
+    assert shared.file_id == response["file"]["id"]
+    assert (shared.data, shared.filename, shared.title) == (PNG_BYTES, "spend.png", "Daily spend")
+    assert (shared.alt_txt, shared.thread_ts, shared.initial_comment) == (
+        "Daily spend: $12.50 over 14 days",
+        parent,
+        "Charts",
+    )
+    [url_call] = slack.calls("files.getUploadURLExternal")
+    assert url_call.params["length"] == str(len(PNG_BYTES))
+    assert slack.uploads("C2") == []
+
+
+def test_alt_text_over_1000_characters_is_alt_txt_too_large(slack: SlackDouble, client: WebClient) -> None:
+    error = api_error(
+        lambda: client.files_upload_v2(channel="C1", file=b"x", filename="a", alt_txt="a" * 1001)
+    )
+    assert error.response["error"] == "alt_txt_too_large"
+    assert slack.uploads() == []
+    assert client.files_upload_v2(channel="C1", file=b"x", filename="a", alt_txt="a" * 1000)["ok"] is True
+
+
+@pytest.mark.parametrize("length", [0, None])
+def test_a_missing_or_zero_length_is_missing_argument(client: WebClient, length: int | None) -> None:
+    """slack_sdk leaves a None argument out: no length at all."""
+    error = api_error(lambda: client.files_getUploadURLExternal(filename="a.png", length=length))  # type: ignore[arg-type]
+    assert error.response["error"] == "missing_argument"
+
+
+def test_a_missing_filename_is_invalid_arguments(client: WebClient) -> None:
+    error = api_error(lambda: client.files_getUploadURLExternal(filename="", length=3))
+    assert error.response["error"] == "invalid_arguments"
+
+
+def test_bytes_that_differ_from_the_announced_length_are_refused(
+    slack: SlackDouble, client: WebClient
+) -> None:
+    """Announce 10 bytes, send 9: the upload answers 400, and the file cannot be completed."""
+    answer = client.files_getUploadURLExternal(filename="a.png", length=10)
+    refused = httpx.post(answer["upload_url"], content=b"x" * 9, timeout=5)
+    assert refused.status_code == 400 and "announced 10, received 9" in refused.text
+    error = api_error(
+        lambda: client.files_completeUploadExternal(files=[{"id": answer["file_id"]}], channel_id="C1")
+    )
+    assert error.response["error"] == "file_not_found"
+    assert httpx.post(answer["upload_url"], content=b"x" * 10, timeout=5).text == "OK - 10"
+    assert client.files_completeUploadExternal(files=[{"id": answer["file_id"]}], channel_id="C1")["ok"]
+    assert slack.uploads("C1")[0].title == "a.png"  # no title: the filename, as Slack does
+
+
+def test_a_file_is_shared_once(slack: SlackDouble, client: WebClient) -> None:
+    file_id = client.files_upload_v2(channel="C1", file=b"abc", filename="a.txt")["file"]["id"]
+    error = api_error(lambda: client.files_completeUploadExternal(files=[{"id": file_id}], channel_id="C1"))
+    assert error.response["error"] == "file_not_found"
+    assert len(slack.uploads()) == 1
+
+
+def test_an_unknown_upload_url_is_404(slack: SlackDouble) -> None:
+    assert httpx.post(slack.url + "/upload/nope", content=b"x", timeout=5).status_code == 404
+
+
+def test_sharing_into_a_channel_without_the_bot_is_not_in_channel(
+    slack: SlackDouble, client: WebClient
+) -> None:
+    """The channel is checked as for a post; nothing is shared."""
+    slack.member_of = {"C1"}
+    error = api_error(lambda: client.files_upload_v2(channel="C2", file=b"abc", filename="a.txt"))
+    assert error.response["error"] == "not_in_channel"
+    assert slack.uploads() == []
+
+
+def test_files_upload_needs_the_token(slack: SlackDouble) -> None:
+    anonymous = WebClient(base_url=slack.api_url, timeout=5)
+    error = api_error(lambda: anonymous.files_getUploadURLExternal(filename="a", length=1))
+    assert error.response["error"] == "not_authed"
