@@ -248,10 +248,12 @@ def by_day_and_type(
     """
     if not days:
         return []
-    index = _day_index([start for _, start, _ in days], 0, len(days))
-    kind = _E.usage_type
-    query = select(index.label("n"), kind.label("kind"), _MICROS.label("amount"), _BILLABLE.label("billable"))
-    query = _where(query, days[0][1], days[-1][2], SpendFilter()).group_by(index, kind)
+    source = _source([*(start for _, start, _ in days), days[-1][2]], SpendFilter())
+    index = _day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
+    kind = source.c.usage_type
+    micros, billable, _ = _sums(source)
+    query = select(index.label("n"), kind.label("kind"), micros.label("amount"), billable.label("billable"))
+    query = query.group_by(index, kind)
     cells = [
         DayTypeSpend(days[row.n][0], row.kind, micros_to_dollars(row.amount), int(row.billable))
         for row in queries._rows(query)
