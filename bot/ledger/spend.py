@@ -6,7 +6,7 @@ PostgreSQL alike. An amount is `amount_usd` as the ledger gives it (a credited e
 
 Sums by usage type and config are read from the rollups (bot/db/rollups.py): a window is covered by
 whole UTC days, then whole 15-minute buckets, then raw events for any edge that is not on a bucket
-boundary (`cover`), so the figures are those of the raw events, for any instants. Distinct jobs and
+boundary (spend_rows.py), so the figures are those of the raw events, for any instants. Distinct jobs and
 the breakdown by job cannot be summed from buckets: they read the raw events (by their created_at
 index). Days are grouped by the UTC instants of local midnights passed in (CASEs over instant
 ranges), never by a SQL date function, so a 23- or 25-hour day is exact in any zone.
@@ -19,42 +19,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Connection,
-    Engine,
-    Select,
-    Subquery,
-    case,
-    func,
-    literal,
-    select,
-    type_coerce,
-    union_all,
-)
+from sqlalchemy import BigInteger, Connection, Engine, Select, func, select, type_coerce
 
-from bot.db.rollups import cover
-from bot.db.schema import ledger_events, ledger_rollups
+from bot.db.schema import ledger_events
 from bot.db.types import micros_to_dollars
 from bot.figures import DaySpend, SpendRow, SpendTotals
+from bot.ledger.spend_rows import SpendFilter as SpendFilter  # re-exported: callers name it from here
+from bot.ledger.spend_rows import day_index, sums, where, window_rows
 
 _E = ledger_events.c
-_R = ledger_rollups.c
 _RAW_MICROS = func.coalesce(func.sum(type_coerce(_E.amount_usd, BigInteger)), 0)
+_ALL = SpendFilter()  # no filter: every figure of the window
 _GROUPS = {"type": "usage_type", "config": "config_fingerprint"}
-_MAX_PIECES = 64  # beyond this many pieces (edges off the bucket grid on every day) one raw scan is simpler
-
-
-@dataclass(frozen=True)
-class SpendFilter:
-    """Narrows every figure: only these usage types / config fingerprints (empty: all)."""
-
-    types: tuple[str, ...] = ()
-    configs: tuple[str, ...] = ()
 
 
 class SpendQueries:
@@ -76,22 +54,20 @@ class SpendQueries:
         with self.engine.connect().execution_options(**options) as connection, connection.begin():
             yield SpendQueries(self.engine, connection)
 
-    def totals(self, start: datetime, end: datetime, only: SpendFilter = SpendFilter()) -> SpendTotals:
+    def totals(self, start: datetime, end: datetime, only: SpendFilter = _ALL) -> SpendTotals:
         """Amount, billable and unbilled event counts and distinct jobs in [start, end)."""
-        source = _source([start, end], only)
-        micros, billable, events = self._rows(select(*_sums(source)))[0]
+        source = window_rows([start, end], only)
+        micros, billable, events = self._rows(select(*sums(source)))[0]
         jobs = 0
         if events:  # distinct jobs do not add up across buckets: counted from the events themselves
-            jobs = self._rows(_where(select(func.count(_E.job_id.distinct())), start, end, only))[0][0]
+            jobs = self._rows(where(select(func.count(_E.job_id.distinct())), start, end, only))[0][0]
         return SpendTotals(micros_to_dollars(micros), int(billable), int(events) - int(billable), int(jobs))
 
-    def amount(self, start: datetime, end: datetime, only: SpendFilter = SpendFilter()) -> Decimal:
+    def amount(self, start: datetime, end: datetime, only: SpendFilter = _ALL) -> Decimal:
         """Only the amount in [start, end): what the previous period is compared by (no job count)."""
-        return micros_to_dollars(self._rows(select(_sums(_source([start, end], only))[0]))[0][0])
+        return micros_to_dollars(self._rows(select(sums(window_rows([start, end], only))[0]))[0][0])
 
-    def breakdown(
-        self, start: datetime, end: datetime, by: str, only: SpendFilter = SpendFilter()
-    ) -> list[SpendRow]:
+    def breakdown(self, start: datetime, end: datetime, by: str, only: SpendFilter = _ALL) -> list[SpendRow]:
         """Every group of `by` (type, config or job) in [start, end), largest amount first, ties by key."""
         query = _grouped(start, end, by, only)
         return [
@@ -99,7 +75,7 @@ class SpendQueries:
         ]
 
     def top(
-        self, start: datetime, end: datetime, by: str, only: SpendFilter = SpendFilter(), *, limit: int = 10
+        self, start: datetime, end: datetime, by: str, only: SpendFilter = _ALL, *, limit: int = 10
     ) -> tuple[list[SpendRow], int]:
         """The `limit` largest groups of `by` (as `breakdown` orders them), and how many groups there are.
 
@@ -111,7 +87,7 @@ class SpendQueries:
         return found, (rows[0].groups if rows else 0)
 
     def by_day(
-        self, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = SpendFilter()
+        self, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = _ALL
     ) -> list[DaySpend]:
         """Amount and events of each (day, start, end), every day listed even when it had nothing.
 
@@ -119,9 +95,9 @@ class SpendQueries:
         """
         if not days:
             return []
-        source = _source([*(start for _, start, _ in days), days[-1][2]], only)
-        index = _day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
-        micros, _, events = _sums(source)
+        source = window_rows([*(start for _, start, _ in days), days[-1][2]], only)
+        index = day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
+        micros, _, events = sums(source)
         query = select(index.label("n"), micros.label("amount"), events.label("events")).group_by(index)
         found = {row.n: row for row in self._rows(query)}
         return [
@@ -149,80 +125,18 @@ class SpendQueries:
             return connection.execute(query).all()
 
 
-def _source(cuts: Sequence[datetime], only: SpendFilter) -> Subquery:
-    """Rows (at, usage_type, config_fingerprint, billable, micros, events) whose sums are those of the
-    events in [cuts[0], cuts[-1]), none of them straddling a cut: whole rollup buckets inside each
-    [cut, next cut), raw events for the edges no bucket fits. `at` is a bucket's start or an event's time.
-    """
-    pieces: list[tuple[int, datetime, datetime]] = []
-    for span, lo, hi in (piece for window in pairwise(cuts) for piece in cover(*window)):
-        if pieces and pieces[-1][0] == span and pieces[-1][2] == lo:  # abutting: one range reads both
-            lo = pieces.pop()[1]
-        pieces.append((span, lo, hi))
-    if not pieces or len(pieces) > _MAX_PIECES:
-        pieces = [(0, cuts[0], max(cuts[0], cuts[-1]))]
-    parts = [_raw(lo, hi, only) if span == 0 else _rolled(span, lo, hi, only) for span, lo, hi in pieces]
-    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("source")
-
-
-def _raw(start: datetime, end: datetime, only: SpendFilter) -> Select[Any]:
-    micros = type_coerce(_E.amount_usd, BigInteger).label("micros")
-    columns = (_E.usage_type, _E.config_fingerprint, _E.billable, micros, literal(1).label("events"))
-    return _where(select(_E.created_at.label("at"), *columns), start, end, only)
-
-
-def _rolled(span: int, start: datetime, end: datetime, only: SpendFilter) -> Select[Any]:
-    columns = (_R.usage_type, _R.config_fingerprint, _R.billable, _R.amount_micros.label("micros"), _R.events)
-    query = select(_R.bucket_start.label("at"), *columns).where(
-        _R.span_minutes == span, _R.bucket_start >= start, _R.bucket_start < end
-    )
-    if only.types:
-        query = query.where(_R.usage_type.in_(only.types))
-    if only.configs:
-        query = query.where(_R.config_fingerprint.in_(only.configs))
-    return query
-
-
-def _sums(source: Subquery) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
-    """Amount (micro-dollars), billable events and events over `source`'s rows."""
-    c = source.c
-    billable = func.coalesce(func.sum(case((c.billable.is_(True), c.events), else_=0)), 0)
-    return func.coalesce(func.sum(c.micros), 0), billable, func.coalesce(func.sum(c.events), 0)
-
-
 def _grouped(start: datetime, end: datetime, by: str, only: SpendFilter) -> Select[Any]:
     """(key, amount, events) per group of `by`, largest amount first, ties by key."""
     if by == "job":  # a job's events are few and scattered over buckets: only the events can say
         amount = _RAW_MICROS.label("amount")
         query = select(_E.job_id.label("key"), amount, func.count().label("events")).group_by(_E.job_id)
-        return _where(query, start, end, only).order_by(amount.desc(), _E.job_id)
-    source = _source([start, end], only)
+        return where(query, start, end, only).order_by(amount.desc(), _E.job_id)
+    source = window_rows([start, end], only)
     column = source.c[_GROUPS[by]]
-    micros, _, events = _sums(source)
+    micros, _, events = sums(source)
     amount = micros.label("amount")
     query = select(column.label("key"), amount, events.label("events")).group_by(column)
     return query.order_by(amount.desc(), column)
-
-
-def _day_index(at: Any, starts: list[datetime], lo: int, hi: int) -> Any:
-    """Which of days lo..hi-1 `at` falls in, as a balanced tree of CASEs over their start instants.
-
-    A day holds [its start, the next day's start): an event at a start instant belongs to that day.
-    The tree costs each row about log2(days) comparisons, where a flat CASE over 400 days costs 200.
-    """
-    if hi - lo == 1:
-        return literal(lo)
-    mid = (lo + hi) // 2
-    return case((at < starts[mid], _day_index(at, starts, lo, mid)), else_=_day_index(at, starts, mid, hi))
-
-
-def _where(query: Select[Any], start: datetime, end: datetime, only: SpendFilter) -> Select[Any]:
-    query = query.where(_E.created_at >= start, _E.created_at < end)
-    if only.types:
-        query = query.where(_E.usage_type.in_(only.types))
-    if only.configs:
-        query = query.where(_E.config_fingerprint.in_(only.configs))
-    return query
 
 
 # --- Spend by day and usage type (the daily spend chart's stacked bars, the burn-down's daily units) ---
@@ -248,10 +162,10 @@ def by_day_and_type(
     """
     if not days:
         return []
-    source = _source([*(start for _, start, _ in days), days[-1][2]], SpendFilter())
-    index = _day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
+    source = window_rows([*(start for _, start, _ in days), days[-1][2]], SpendFilter())
+    index = day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
     kind = source.c.usage_type
-    micros, billable, _ = _sums(source)
+    micros, billable, _ = sums(source)
     query = select(index.label("n"), kind.label("kind"), micros.label("amount"), billable.label("billable"))
     query = query.group_by(index, kind)
     cells = [
