@@ -6,7 +6,7 @@ A test checks that the migrated database and these definitions agree.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
 
 from bot.db.types import MicroDollars, UTCDateTime
 
@@ -26,7 +26,25 @@ ledger_events = Table(
     Column("source_asset_id", Text),
     Column("stored_at", UTCDateTime, nullable=False),
     Index("ix_ledger_events_job_id_created_at", "job_id", "created_at"),
-    Index("ix_ledger_events_created_at", "created_at"),
+    # Also what distinct jobs and the breakdown by job read (they cannot come from rollups): with the
+    # job and amount in the index, a window is counted from the index alone.
+    Index("ix_ledger_events_created_at_job_amount", "created_at", "job_id", "amount_usd"),
+)
+
+# Sums of the events per UTC bucket (15 minutes and one day) and (usage type, config, billable), kept
+# by the sync in the transaction that stores the events (bot/db/rollups.py); spend questions read them.
+ledger_rollups = Table(
+    "ledger_rollups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("span_minutes", Integer, nullable=False),  # 15 or 1440
+    Column("bucket_start", UTCDateTime, nullable=False),
+    Column("usage_type", Text),
+    Column("config_fingerprint", Text),
+    Column("billable", Boolean),
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("events", Integer, nullable=False),
+    Index("ix_ledger_rollups_span_bucket", "span_minutes", "bucket_start"),
 )
 
 # One row per mirrored ledger. Written with the events of each page, in the same transaction, so a

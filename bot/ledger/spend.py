@@ -1,9 +1,14 @@
 """Spend aggregates over the ledger mirror: totals and breakdowns of a window [start, end), filtered.
 
-Every figure is a SQL aggregate over `ledger_events` rows with `start <= created_at < end`, money
-summed as integer micro-dollars and turned into Decimal dollars once, so it is exact to the cent on
-SQLite and PostgreSQL alike. An amount is `amount_usd` as the ledger gives it (a credited event
-carries 0). Days are grouped by the UTC instants of local midnights passed in (CASEs over instant
+Every figure is the sum over the ledger events with `start <= created_at < end`, money summed as
+integer micro-dollars and turned into Decimal dollars once, so it is exact to the cent on SQLite and
+PostgreSQL alike. An amount is `amount_usd` as the ledger gives it (a credited event carries 0).
+
+Sums by usage type and config are read from the rollups (bot/db/rollups.py): a window is covered by
+whole UTC days, then whole 15-minute buckets, then raw events for any edge that is not on a bucket
+boundary (spend_rows.py), so the figures are those of the raw events, for any instants. Distinct jobs and
+the breakdown by job cannot be summed from buckets: they read the raw events (by their created_at
+index). Days are grouped by the UTC instants of local midnights passed in (CASEs over instant
 ranges), never by a SQL date function, so a 23- or 25-hour day is exact in any zone.
 """
 
@@ -16,24 +21,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Engine, Select, case, func, literal, select, type_coerce
+from sqlalchemy import BigInteger, Connection, Engine, Select, func, select, type_coerce
 
 from bot.db.schema import ledger_events
 from bot.db.types import micros_to_dollars
 from bot.figures import DaySpend, SpendRow, SpendTotals
+from bot.ledger.spend_rows import SpendFilter as SpendFilter  # re-exported: callers name it from here
+from bot.ledger.spend_rows import day_index, sums, where, window_rows
 
 _E = ledger_events.c
-_MICROS = func.coalesce(func.sum(type_coerce(_E.amount_usd, BigInteger)), 0)
-_BILLABLE = func.coalesce(func.sum(case((_E.billable.is_(True), 1), else_=0)), 0)
-_GROUPS = {"type": _E.usage_type, "config": _E.config_fingerprint, "job": _E.job_id}
-
-
-@dataclass(frozen=True)
-class SpendFilter:
-    """Narrows every figure: only these usage types / config fingerprints (empty: all)."""
-
-    types: tuple[str, ...] = ()
-    configs: tuple[str, ...] = ()
+_RAW_MICROS = func.coalesce(func.sum(type_coerce(_E.amount_usd, BigInteger)), 0)
+_ALL = SpendFilter()  # no filter: every figure of the window
+_GROUPS = {"type": "usage_type", "config": "config_fingerprint"}
 
 
 class SpendQueries:
@@ -55,43 +54,40 @@ class SpendQueries:
         with self.engine.connect().execution_options(**options) as connection, connection.begin():
             yield SpendQueries(self.engine, connection)
 
-    def totals(self, start: datetime, end: datetime, only: SpendFilter = SpendFilter()) -> SpendTotals:
+    def totals(self, start: datetime, end: datetime, only: SpendFilter = _ALL) -> SpendTotals:
         """Amount, billable and unbilled event counts and distinct jobs in [start, end)."""
-        query = select(_MICROS, _BILLABLE, func.count(), func.count(_E.job_id.distinct()))
-        micros, billable, events, jobs = self._rows(_where(query, start, end, only))[0]
+        source = window_rows([start, end], only)
+        micros, billable, events = self._rows(select(*sums(source)))[0]
+        jobs = 0
+        if events:  # distinct jobs do not add up across buckets: counted from the events themselves
+            jobs = self._rows(where(select(func.count(_E.job_id.distinct())), start, end, only))[0][0]
         return SpendTotals(micros_to_dollars(micros), int(billable), int(events) - int(billable), int(jobs))
 
-    def amount(self, start: datetime, end: datetime, only: SpendFilter = SpendFilter()) -> Decimal:
+    def amount(self, start: datetime, end: datetime, only: SpendFilter = _ALL) -> Decimal:
         """Only the amount in [start, end): what the previous period is compared by (no job count)."""
-        return micros_to_dollars(self._rows(_where(select(_MICROS), start, end, only))[0][0])
+        return micros_to_dollars(self._rows(select(sums(window_rows([start, end], only))[0]))[0][0])
 
-    def breakdown(
-        self, start: datetime, end: datetime, by: str, only: SpendFilter = SpendFilter()
-    ) -> list[SpendRow]:
+    def breakdown(self, start: datetime, end: datetime, by: str, only: SpendFilter = _ALL) -> list[SpendRow]:
         """Every group of `by` (type, config or job) in [start, end), largest amount first, ties by key."""
-        column = _GROUPS[by]
-        amount = _MICROS.label("amount")
-        query = select(column.label("key"), amount, func.count().label("events")).group_by(column)
-        query = _where(query, start, end, only).order_by(amount.desc(), column)
-        return [SpendRow(row.key, micros_to_dollars(row.amount), row.events) for row in self._rows(query)]
+        query = _grouped(start, end, by, only)
+        return [
+            SpendRow(row.key, micros_to_dollars(row.amount), int(row.events)) for row in self._rows(query)
+        ]
 
     def top(
-        self, start: datetime, end: datetime, by: str, only: SpendFilter = SpendFilter(), *, limit: int = 10
+        self, start: datetime, end: datetime, by: str, only: SpendFilter = _ALL, *, limit: int = 10
     ) -> tuple[list[SpendRow], int]:
         """The `limit` largest groups of `by` (as `breakdown` orders them), and how many groups there are.
 
         Only the top rows leave the database: a month of a large ledger has hundreds of thousands of jobs.
         """
-        column = _GROUPS[by]
-        amount = _MICROS.label("amount")
         groups = func.count().over().label("groups")  # counted over the groups, before the limit
-        query = select(column.label("key"), amount, func.count().label("events"), groups).group_by(column)
-        rows = self._rows(_where(query, start, end, only).order_by(amount.desc(), column).limit(limit))
-        found = [SpendRow(row.key, micros_to_dollars(row.amount), row.events) for row in rows]
+        rows = self._rows(_grouped(start, end, by, only).add_columns(groups).limit(limit))
+        found = [SpendRow(row.key, micros_to_dollars(row.amount), int(row.events)) for row in rows]
         return found, (rows[0].groups if rows else 0)
 
     def by_day(
-        self, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = SpendFilter()
+        self, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = _ALL
     ) -> list[DaySpend]:
         """Amount and events of each (day, start, end), every day listed even when it had nothing.
 
@@ -99,12 +95,13 @@ class SpendQueries:
         """
         if not days:
             return []
-        index = _day_index([start for _, start, _ in days], 0, len(days))
-        query = select(index.label("n"), _MICROS.label("amount"), func.count().label("events"))
-        query = _where(query, days[0][1], days[-1][2], only).group_by(index)
+        source = window_rows([*(start for _, start, _ in days), days[-1][2]], only)
+        index = day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
+        micros, _, events = sums(source)
+        query = select(index.label("n"), micros.label("amount"), events.label("events")).group_by(index)
         found = {row.n: row for row in self._rows(query)}
         return [
-            DaySpend(day, micros_to_dollars(found[n].amount), found[n].events)
+            DaySpend(day, micros_to_dollars(found[n].amount), int(found[n].events))
             if n in found
             else DaySpend(day, Decimal("0.00"), 0)
             for n, (day, _, _) in enumerate(days)
@@ -112,13 +109,13 @@ class SpendQueries:
 
     def known(self, by: str, *, limit: int = 50) -> list[str]:
         """Distinct usage types or config fingerprints in the whole mirror, to check a filter against."""
-        column = _GROUPS[by]
+        column = _E[_GROUPS[by]]
         query = select(column).where(column.is_not(None)).distinct().order_by(column).limit(limit)
         return [row[0] for row in self._rows(query)]
 
     def exists(self, by: str, value: str) -> bool:
         """Whether any stored event has this usage type or config fingerprint."""
-        column = _GROUPS[by]
+        column = _E[_GROUPS[by]]
         return bool(self._rows(select(column).where(column == value).limit(1)))
 
     def _rows(self, query: Select[Any]) -> Sequence[Any]:
@@ -128,25 +125,18 @@ class SpendQueries:
             return connection.execute(query).all()
 
 
-def _day_index(starts: list[datetime], lo: int, hi: int) -> Any:
-    """Which of days lo..hi-1 an event falls in, as a balanced tree of CASEs over their start instants.
-
-    A day holds [its start, the next day's start): an event at a start instant belongs to that day.
-    The tree costs each row about log2(days) comparisons, where a flat CASE over 400 days costs 200.
-    """
-    if hi - lo == 1:
-        return literal(lo)
-    mid = (lo + hi) // 2
-    return case((_E.created_at < starts[mid], _day_index(starts, lo, mid)), else_=_day_index(starts, mid, hi))
-
-
-def _where(query: Select[Any], start: datetime, end: datetime, only: SpendFilter) -> Select[Any]:
-    query = query.where(_E.created_at >= start, _E.created_at < end)
-    if only.types:
-        query = query.where(_E.usage_type.in_(only.types))
-    if only.configs:
-        query = query.where(_E.config_fingerprint.in_(only.configs))
-    return query
+def _grouped(start: datetime, end: datetime, by: str, only: SpendFilter) -> Select[Any]:
+    """(key, amount, events) per group of `by`, largest amount first, ties by key."""
+    if by == "job":  # a job's events are few and scattered over buckets: only the events can say
+        amount = _RAW_MICROS.label("amount")
+        query = select(_E.job_id.label("key"), amount, func.count().label("events")).group_by(_E.job_id)
+        return where(query, start, end, only).order_by(amount.desc(), _E.job_id)
+    source = window_rows([start, end], only)
+    column = source.c[_GROUPS[by]]
+    micros, _, events = sums(source)
+    amount = micros.label("amount")
+    query = select(column.label("key"), amount, events.label("events")).group_by(column)
+    return query.order_by(amount.desc(), column)
 
 
 # --- Spend by day and usage type (the daily spend chart's stacked bars, the burn-down's daily units) ---
@@ -172,10 +162,12 @@ def by_day_and_type(
     """
     if not days:
         return []
-    index = _day_index([start for _, start, _ in days], 0, len(days))
-    kind = _E.usage_type
-    query = select(index.label("n"), kind.label("kind"), _MICROS.label("amount"), _BILLABLE.label("billable"))
-    query = _where(query, days[0][1], days[-1][2], SpendFilter()).group_by(index, kind)
+    source = window_rows([*(start for _, start, _ in days), days[-1][2]], SpendFilter())
+    index = day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
+    kind = source.c.usage_type
+    micros, billable, _ = sums(source)
+    query = select(index.label("n"), kind.label("kind"), micros.label("amount"), billable.label("billable"))
+    query = query.group_by(index, kind)
     cells = [
         DayTypeSpend(days[row.n][0], row.kind, micros_to_dollars(row.amount), int(row.billable))
         for row in queries._rows(query)

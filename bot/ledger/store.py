@@ -1,8 +1,10 @@
 """Writes of the ledger mirror: events upserted with the sync state in one transaction.
 
 - `save_page` inserts a page's events (an `event_id` already stored is left as it is: ledger events
-  are immutable) and moves the sync state on, in the same transaction. A sync killed at any moment
-  therefore leaves a state that describes exactly what is stored.
+  are immutable, so no stored row ever changes), adds exactly the rows it inserted to the spend
+  rollups (bot/db/rollups.py), and moves the sync state on, all in one transaction. A sync killed at
+  any moment therefore leaves a state, events and rollups that describe exactly what is stored, and
+  a re-read page (a resumed walk, a restarted one) inserts nothing and adds nothing.
 - A record the database refuses is set aside with the page (records.py): the page is tried whole,
   and only if that fails row by row, each in a savepoint, so the rest of the page is stored.
 - One sync runs at a time (lock.py); the state row names it (`sync_owner`), and every write is
@@ -18,15 +20,17 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import BigInteger, Engine, select, type_coerce, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from bot.db.claims import dialect_insert
+from bot.db.rollups import add_events
 from bot.db.schema import ledger_events, ledger_set_aside, ledger_sync_state
 from bot.katalo.models import BillingEvent, PageOrder
 from bot.ledger.records import SetAside, set_aside
 
 LEDGER = "billing_events"  # the one ledger mirrored; the key of its sync-state row
+_ID_BATCH = 500  # ids per IN list, well under every database's limit on bound parameters
 
 
 class OwnershipLost(Exception):
@@ -106,14 +110,15 @@ class LedgerStore:
             if not self._update_state(connection, owner, state):
                 raise OwnershipLost
             refused: list[SetAside] = []
-            new = self._insert_events(connection, events, now, refused) if events else 0
+            inserted = self._insert_events(connection, events, now, refused) if events else []
+            _add_to_rollups(connection, inserted)
             every_aside = [*aside, *refused]
             if every_aside:
                 connection.execute(
                     self._insert(ledger_set_aside).on_conflict_do_nothing(index_elements=["record_key"]),
                     [{**asdict(record), "set_aside_at": now} for record in every_aside],
                 )
-            return SavedPage(new, every_aside)
+            return SavedPage(len(inserted), every_aside)
 
     def stored_among(self, event_ids: Sequence[str]) -> bool:
         """Whether any of `event_ids` is already stored."""
@@ -129,9 +134,10 @@ class LedgerStore:
         events: Sequence[tuple[BillingEvent, Any]],
         now: datetime,
         refused: list[SetAside],
-    ) -> int:
+    ) -> list[str]:
         """Insert the page in one statement; if the database refuses it, row by row, setting aside each
-        row it refuses (a savepoint each, so the transaction and the rest of the page survive)."""
+        row it refuses (a savepoint each, so the transaction and the rest of the page survive).
+        Returns the ids actually inserted (not those already stored)."""
         statement = (
             self._insert(ledger_events)
             .on_conflict_do_nothing(index_elements=["event_id"])
@@ -140,15 +146,15 @@ class LedgerStore:
         rows = [_row(event, now) for event, _ in events]
         try:
             with connection.begin_nested():
-                return len(connection.execute(statement, rows).all())
+                return list(connection.execute(statement, rows).scalars())
         except Exception as error:
             if not _refused_by_database(error):
                 raise
-        new = 0
+        new: list[str] = []
         for (_, record), row in zip(events, rows, strict=True):
             try:
                 with connection.begin_nested():
-                    new += len(connection.execute(statement, [row]).all())
+                    new.extend(connection.execute(statement, [row]).scalars())
             except Exception as error:
                 if not _refused_by_database(error):
                     raise
@@ -182,6 +188,18 @@ class LedgerStore:
                 .values(ledger=LEDGER, backfill_done=False, walks_restarted=0)
                 .on_conflict_do_nothing(index_elements=["ledger"])
             )
+
+
+def _add_to_rollups(connection: Any, event_ids: list[str]) -> None:
+    """Add the events just inserted to the rollups, as the database stored them (not as received: a
+    page that names one event twice stores it once, and the rollups must count what is stored)."""
+    e = ledger_events.c
+    facts = select(
+        e.created_at, e.usage_type, e.config_fingerprint, e.billable, type_coerce(e.amount_usd, BigInteger)
+    )
+    for first in range(0, len(event_ids), _ID_BATCH):
+        chunk = event_ids[first : first + _ID_BATCH]
+        add_events(connection, [tuple(row) for row in connection.execute(facts.where(e.event_id.in_(chunk)))])
 
 
 def _refused_by_database(error: Exception) -> bool:

@@ -1,10 +1,12 @@
 """Benchmark of the ledger mirror on a large sandbox ledger (issue: ledger mirror figures).
 
-    .venv/bin/python -m tests.benchmarks.ledger --events 1000000 [--database-url URL]
+    .venv/bin/python -m tests.benchmarks.ledger --events 1000000 [--days 396] [--database-url URL]
 
 Serves the sandbox from this process and runs `katalo-bot sync` as its own process (so the sync's
 peak RSS is its own, measured by wait4), with the request budget lifted; then times the queries in
-this process. Prints a table and writes it as JSON. Not part of the test suite (pytest collects
+this process, and spend answers (`--spend`: every period x breakdown, with and without a filter, as
+`/katalo spend` answers them, p50/p99 and Katalo requests per answer). Prints a table and writes it
+as JSON. Not part of the test suite (pytest collects
 only test_*.py).
 """
 
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.blocks.digest import build_digest
 from bot.db import open_database
@@ -32,9 +35,21 @@ from bot.katalo.cache import SingleFlightCache
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.queries import LedgerQueries
+from bot.periods import PeriodSpec
 from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
+from bot.services.spend import Spend
+from bot.spend_parsing import SpendQuestion
 from tests.stand_ins.katalo import KataloDouble
+
+SPEND_PERIODS = {
+    "yesterday": PeriodSpec("yesterday"),
+    "last week": PeriodSpec("last_week"),
+    "last month": PeriodSpec("last_month"),
+    "this period": PeriodSpec("this_period"),
+    "last 400 days": PeriodSpec("last_days", days=400),
+}
+SPEND_BREAKDOWNS = ("type", "config", "job", "day")
 
 
 def timed_sync(sandbox_url: str, database_url: str) -> tuple[float, int, str]:
@@ -69,13 +84,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--days", type=float, default=40.0, help="the span the events spread over")
+    parser.add_argument("--spend", action="store_true", help="also time spend answers (slow)")
+    parser.add_argument("--runs", type=int, default=25, help="answers timed per spend question")
     parser.add_argument("--json", default="bench-results/ledger.json")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="katalo-bench-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     rows: dict[str, Any] = {"events": args.events, "database": database_url.split(":")[0]}
     # The sandbox serves from this process; the sync runs as its own process, measured alone.
-    with KataloDouble(SandboxLedger(events=args.events)) as sandbox:
+    with KataloDouble(SandboxLedger(events=args.events, days=args.days)) as sandbox:
         seconds, rss, line = timed_sync(sandbox.url, database_url)
         print(line, file=sys.stderr)
         rows.update(initial_sync_s=round(seconds, 1), initial_events_per_s=round(args.events / seconds))
@@ -90,6 +108,8 @@ def main() -> None:
         )
         print(line, file=sys.stderr)
         rows.update(digest_figures(sandbox, database_url))
+        if args.spend:
+            rows.update(spend_figures(sandbox, database_url, args.runs))
     engine = open_database(database_url)
     queries = LedgerQueries(engine)
     with engine.connect() as connection:
@@ -121,6 +141,41 @@ def digest_figures(sandbox: KataloDouble, database_url: str) -> dict[str, Any]:
         build_digest(figures)
 
     return {"digest_build_ms_p50": round(median_ms(build, 5), 1)}
+
+
+def spend_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[str, Any]:
+    """p50/p99 ms of whole spend answers (Europe/Berlin), and the most Katalo requests one answer made."""
+    engine = open_database(database_url)
+    client = KataloClient(
+        sandbox.url, SANDBOX_API_KEY, budget=RequestBudget(100_000), cache=SingleFlightCache(60)
+    )
+    # The sandbox's appended events lie ahead of the wall clock: the mirror's clock is the sandbox's
+    # present (as in tests/ledger/helpers.py), or every freshness check would re-read them.
+    mirror = LedgerMirror(engine, client, now=lambda: max(datetime.now(UTC), sandbox.ledger.now))
+    spend = Spend(client, mirror, zone=ZoneInfo("Europe/Berlin"))
+    spend.answer(SpendQuestion())  # the first answer catches the mirror up: not what is timed
+    figures: dict[str, Any] = {}
+    most_requests = 0
+    for name, spec in SPEND_PERIODS.items():
+        for by in SPEND_BREAKDOWNS:
+            for only in ((), ("upscale",)):
+                question = SpendQuestion(period=spec, breakdown=by, types=only)
+                samples = []
+                for _ in range(runs):
+                    sandbox.reset_requests()
+                    started = time.perf_counter()
+                    _, answered = spend.answer(question)
+                    samples.append((time.perf_counter() - started) * 1000)
+                    most_requests = max(most_requests, sandbox.request_count())
+                    if not answered:
+                        raise RuntimeError(f"spend {name} by {by} was refused")
+                samples.sort()
+                p99 = samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
+                label = f"spend {name} by {by}{' type:upscale' if only else ''}"
+                figures[label + " p50/p99 ms"] = f"{statistics.median(samples):.1f} / {p99:.1f}"
+    figures["spend most Katalo requests per answer"] = most_requests
+    engine.dispose()
+    return figures
 
 
 def print_table(rows: dict[str, Any]) -> None:

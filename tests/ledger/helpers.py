@@ -6,8 +6,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, insert, select
 
+from bot.db.rollups import add_events
 from bot.db.schema import ledger_events
 from bot.katalo.budget import RequestBudget
 from bot.katalo.cache import SingleFlightCache
@@ -49,3 +50,11 @@ def stored_ids(engine: Engine) -> Counter[str]:
 
 def ledger_ids(sandbox: KataloDouble) -> Counter[str]:
     return Counter(event["event_id"] for event in sandbox.ledger.iter_events())
+
+
+def insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store event rows as the sync does: into ledger_events, and added to the rollups."""
+    connection.execute(insert(ledger_events), rows)
+    micros = [None if r["amount_usd"] is None else int(r["amount_usd"] * 1_000_000) for r in rows]
+    facts = [(r["created_at"], r["usage_type"], r["config_fingerprint"], r["billable"]) for r in rows]
+    add_events(connection, [(*fact, m) for fact, m in zip(facts, micros, strict=True)])

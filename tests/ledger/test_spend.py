@@ -12,15 +12,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert
 
-from bot.db.schema import ledger_events
 from bot.figures import DaySpend, SpendRow, SpendTotals
 from bot.katalo.models import BillingEvent
 from bot.ledger.spend import SpendFilter, SpendQueries
 from bot.sandbox.ledger import SandboxLedger
 from tests.conftest import NOW
-from tests.ledger.helpers import mirror_for
+from tests.ledger.helpers import insert_events, mirror_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -146,7 +144,7 @@ def test_events_on_boundary_instants_count_in_exactly_one_day(engine, zone):
         _event("before_end", bounds[2] - tick, 1),  # the fall day's last instant
     ]
     with engine.begin() as connection:
-        connection.execute(insert(ledger_events), rows)
+        insert_events(connection, rows)
     queries = SpendQueries(engine)
     windows = list(zip(days, bounds, bounds[1:], strict=False))
     assert [(d.amount_usd, d.events) for d in queries.by_day(windows)] == [
@@ -178,11 +176,11 @@ def test_a_snapshot_reads_one_state_while_a_sync_writes(engine):
     start = datetime(2026, 11, 2, tzinfo=UTC)
     end = start + timedelta(days=1)
     with engine.begin() as connection:
-        connection.execute(insert(ledger_events), [_event("first", start, 100)])
+        insert_events(connection, [_event("first", start, 100)])
     with queries.snapshot() as snapshot:
         before = snapshot.totals(start, end)
         with engine.begin() as connection:  # a sync commits in between
-            connection.execute(insert(ledger_events), [_event("second", start, 250)])
+            insert_events(connection, [_event("second", start, 250)])
         assert snapshot.top(start, end, "job") == ([SpendRow("job_first", Decimal("1.00"), 1)], 1)
         assert snapshot.amount(start, end) == before.amount_usd == Decimal("1.00")
     assert queries.amount(start, end) == Decimal("3.50")

@@ -1,0 +1,249 @@
+"""Spend rollups equal the sums of the events they stand for, however the events arrived.
+
+The expected buckets are computed here from the sandbox's own events (or the rows a test inserted),
+with calendar arithmetic of their own (datetime.replace), independent of bot/db/rollups.py. Then the
+spend figures read through the rollups are checked against sums of the same events in three zones
+(two with daylight-saving changes, one with a half-hour offset) with events on every boundary instant.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import MetaData, Table, insert, inspect, select
+
+from bot.db.engine import make_engine, open_database
+from bot.db.migrate import upgrade_schema
+from bot.db.schema import ledger_rollups
+from bot.katalo.models import BillingEvent
+from bot.ledger.lock import SyncLock
+from bot.ledger.spend import SpendFilter, SpendQueries
+from bot.sandbox.ledger import SandboxLedger
+from tests.conftest import NOW
+from tests.ledger.helpers import EVENTS_PATH, insert_events, ledger_ids, mirror_for, stored_ids
+
+ORDERS = ["newest", "oldest"]
+ZONES = {
+    "berlin": ZoneInfo("Europe/Berlin"),
+    "new_york": ZoneInfo("America/New_York"),
+    "kolkata": ZoneInfo("Asia/Kolkata"),  # +05:30: local midnight is at hh:30 UTC
+    "chatham": ZoneInfo("Pacific/Chatham"),  # +13:45 in summer: local midnight is at hh:15 UTC
+}
+Bucket = tuple[int, datetime, str | None, str | None, bool | None]
+
+
+def _quarter(at: datetime) -> datetime:
+    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+
+
+def _day(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def expected_buckets(events: list[BillingEvent]) -> Counter[tuple[Bucket, str]]:
+    """(bucket, "micros"|"events") -> sum, for both spans, from the events themselves."""
+    sums: Counter[tuple[Bucket, str]] = Counter()
+    for e in events:
+        at = e.created_at.astimezone(UTC)
+        for span, start in ((15, _quarter(at)), (1440, _day(at))):
+            key = (span, start, e.usage_type, e.config_fingerprint, e.billable)
+            sums[key, "micros"] += int((e.amount_usd or Decimal(0)) * 1_000_000)
+            sums[key, "events"] += 1
+    return sums
+
+
+def stored_buckets(engine) -> Counter[tuple[Bucket, str]]:
+    """The same sums read from the rollup table (a key stored on two rows sums, as readers do)."""
+    sums: Counter[tuple[Bucket, str]] = Counter()
+    with engine.connect() as connection:
+        for row in connection.execute(select(ledger_rollups)):
+            key = (row.span_minutes, row.bucket_start, row.usage_type, row.config_fingerprint, row.billable)
+            sums[key, "micros"] += row.amount_micros
+            sums[key, "events"] += row.events
+    return +sums  # without zero entries
+
+
+def sandbox_events(sandbox) -> list[BillingEvent]:
+    return [BillingEvent.model_validate(e) for e in sandbox.ledger.iter_events()]
+
+
+def assert_rollups_match(engine, sandbox) -> None:
+    assert stored_ids(engine) == ledger_ids(sandbox)  # each event stored once...
+    assert stored_buckets(engine) == +expected_buckets(sandbox_events(sandbox))  # ...and counted once
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_rollups_equal_the_events_after_a_sync_and_an_incremental_one(engine, start_sandbox, order):
+    sandbox = start_sandbox(SandboxLedger(seed=3, events=400, now=NOW, days=3), order=order)
+    mirror = mirror_for(engine, sandbox)
+    assert mirror.run_sync().complete
+    assert_rollups_match(engine, sandbox)
+    sandbox.ledger.append(120)
+    assert mirror.run_sync().complete
+    assert_rollups_match(engine, sandbox)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_an_interrupted_walk_that_resumes_counts_each_event_once(engine, start_sandbox, order):
+    """A sync dies on page 3; the next one re-reads from its saved cursor and finishes: no double count."""
+    sandbox = start_sandbox(SandboxLedger(seed=3, events=300, now=NOW, days=2), order=order)
+    mirror = mirror_for(engine, sandbox)
+    sandbox.inject(EVENTS_PATH, delay=0, times=2)
+    sandbox.inject(EVENTS_PATH, status=500, times=None)
+    assert not mirror.run_sync().complete
+    sandbox.clear_faults()
+    sandbox.ledger.append(40)
+    assert mirror.run_sync().complete
+    assert_rollups_match(engine, sandbox)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_an_expired_cursor_re_reads_stored_pages_without_counting_them_again(engine, start_sandbox, order):
+    sandbox = start_sandbox(SandboxLedger(seed=3, events=300, now=NOW, days=2), order=order)
+    mirror = mirror_for(engine, sandbox)
+    expired = False
+
+    def expire_after_three_pages(report) -> None:
+        nonlocal expired
+        if report.pages == 3 and not expired:
+            expired = True
+            sandbox.expire_cursors()
+
+    report = mirror.run_sync(progress=expire_after_three_pages)
+    assert report.complete and report.restarts == 1
+    assert_rollups_match(engine, sandbox)
+
+
+def test_a_new_process_goes_on_where_the_last_stopped(database_url, start_sandbox):
+    """A sync, then a new engine (as after a restart) syncs what came since: the sums stay exact."""
+    sandbox = start_sandbox(SandboxLedger(seed=4, events=250, now=NOW, days=2))
+    first = open_database(database_url)
+    assert mirror_for(first, sandbox).run_sync().complete
+    first.dispose()
+    sandbox.ledger.append(90)
+    second = open_database(database_url)
+    assert mirror_for(second, sandbox).run_sync().complete
+    assert_rollups_match(second, sandbox)
+    second.dispose()
+
+
+def test_two_syncs_past_the_lock_still_count_each_event_once(engine, start_sandbox, monkeypatch):
+    monkeypatch.setattr(SyncLock, "try_acquire", lambda self: True)
+    sandbox = start_sandbox(SandboxLedger(seed=4, events=250, now=NOW, days=2))
+    sandbox.latency = 0.01
+    mirrors = [mirror_for(engine, sandbox) for _ in range(2)]
+    threads = [threading.Thread(target=m.run_sync) for m in mirrors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert mirror_for(engine, sandbox).run_sync().complete
+    assert_rollups_match(engine, sandbox)
+
+
+def test_migrating_a_0005_mirror_backfills_the_rollups(database_url):
+    """Events stored before the rollups existed are summed into them by the migration."""
+    engine = make_engine(database_url)
+    upgrade_schema(engine, "0005")
+    assert "ledger_rollups" not in inspect(engine).get_table_names()
+    old = Table("ledger_events", MetaData(), autoload_with=engine)  # as revision 0005 left it
+    ledger = SandboxLedger(seed=9, events=700, now=NOW, days=5)
+    events = [BillingEvent.model_validate(e) for e in ledger.iter_events()]
+    rows = [{**e.model_dump(include=set(old.c.keys())), "stored_at": NOW} for e in events]
+    for row in rows:  # stored as whole micro-dollars, as bot.db.types.MicroDollars writes them
+        for money in ("unit_price_usd", "amount_usd"):
+            row[money] = None if row[money] is None else int(row[money] * 1_000_000)
+    with engine.begin() as connection:
+        connection.execute(insert(old), rows)
+    engine.dispose()
+    migrated = open_database(database_url)
+    assert stored_buckets(migrated) == +expected_buckets(events)
+    migrated.dispose()
+
+
+# --- spend figures through the rollups ---------------------------------------------------------------
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def _edge_rows(zone: ZoneInfo, days: list[date]) -> list[dict]:
+    """Events on every local midnight, a microsecond before it, and on UTC quarter/day boundaries."""
+    tick = timedelta(microseconds=1)
+    instants = []
+    for day in days:
+        local = midnight(day, zone)
+        utc = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        instants += [local, local - tick, utc, utc - tick, utc + timedelta(hours=7, minutes=45) - tick]
+    return [
+        {
+            "event_id": f"edge_{n}",
+            "job_id": f"job_edge_{n % 7}",
+            "created_at": at,
+            "usage_type": "upscale" if n % 2 else "generation",
+            "billable": n % 3 != 0,
+            "unit_price_usd": Decimal(n % 5 + 1) / 100,
+            "amount_usd": Decimal(n % 5 + 1) / 100 if n % 3 else Decimal(0),
+            "config_fingerprint": "cfg_edge",
+            "stored_at": at,
+        }
+        for n, at in enumerate(sorted(set(instants)))
+    ]
+
+
+@pytest.fixture(params=ORDERS)
+def mirrored(request, engine, start_sandbox):
+    """60 days of sandbox events (Sep 25 – Nov 24 2026) synced in either order."""
+    sandbox = start_sandbox(SandboxLedger(seed=5, events=3000, now=NOW, days=60), order=request.param)
+    assert mirror_for(engine, sandbox, page_limit=100).run_sync().complete
+    return engine, sandbox_events(sandbox)
+
+
+@pytest.mark.parametrize("zone_name", list(ZONES))
+def test_spend_through_rollups_equals_the_events_on_every_boundary(mirrored, zone_name):
+    """Local days across DST, a month, a week and a window with off-grid ends (as a billing period
+    has) total what their events add up to, with events on each boundary counted exactly once."""
+    engine, ledger = mirrored
+    zone = ZONES[zone_name]
+    days = [date(2026, 10, 1) + timedelta(days=n) for n in range(40)]  # holds Oct 25 and Nov 1
+    edges = _edge_rows(zone, days)
+    with engine.begin() as connection:
+        insert_events(connection, edges)
+    events = ledger + [BillingEvent.model_validate(row) for row in edges]
+    queries = SpendQueries(engine)
+    off_grid = datetime(2026, 10, 3, 13, 7, 11, 500_000, tzinfo=UTC)
+    windows = [(midnight(d, zone), midnight(d + timedelta(days=1), zone)) for d in days]
+    windows += [
+        (midnight(days[0], zone), midnight(date(2026, 11, 1), zone)),
+        (off_grid, off_grid + timedelta(days=31)),
+    ]
+    only = SpendFilter(types=("upscale", "generation"))
+    for start, end in windows:
+        inside = [e for e in events if start <= e.created_at < end]
+        expected = sum((e.amount_usd or Decimal(0) for e in inside), Decimal(0))
+        totals = queries.totals(start, end)
+        assert (totals.amount_usd, totals.billable_events + totals.unbilled_events) == (expected, len(inside))
+        assert totals.billable_events == sum(1 for e in inside if e.billable is True)
+        by_type = {
+            row.key: (row.amount_usd, row.events) for row in queries.breakdown(start, end, "type", only)
+        }
+        assert by_type == _grouped([e for e in inside if e.usage_type in only.types])
+    daily = queries.by_day([(d, *window) for d, window in zip(days, windows, strict=False)])
+    assert [(d.amount_usd, d.events) for d in daily] == [
+        (sum((e.amount_usd or Decimal(0) for e in evs), Decimal(0)), len(evs))
+        for evs in ([e for e in events if s <= e.created_at < t] for s, t in windows[: len(days)])
+    ]
+
+
+def _grouped(events: list[BillingEvent]) -> dict[str | None, tuple[Decimal, int]]:
+    groups: dict[str | None, tuple[Decimal, int]] = {}
+    for e in events:
+        amount, count = groups.get(e.usage_type, (Decimal(0), 0))
+        groups[e.usage_type] = (amount + (e.amount_usd or Decimal(0)), count + 1)
+    return groups
