@@ -94,7 +94,7 @@ def test_command_is_acked_over_the_socket_before_katalo_answers_then_answered(ma
     assert opened.headers["Authorization"] == f"Bearer {APP_TOKEN}"  # the app-level token, not the bot's
     bot.katalo.latency = 5.0  # acted out by the gate: held until opened
     envelope_id, response_url = bot.command(link, "usage")
-    assert link.wait_for_ack(envelope_id)["envelope_id"] == envelope_id
+    assert link.wait_for_ack(envelope_id) == {"envelope_id": envelope_id}  # an empty ack: nothing shown yet
     assert gate.passed_unopened == 0  # no Katalo answer had gone out when the ack arrived
     gate.wait_held()
     gate.open()
@@ -140,7 +140,8 @@ def test_refresh_requested_moves_the_bot_to_a_new_connection(make_socket_bot):
     first.ask_to_refresh()
     second = bot.link(2)
     first.wait_closed()
-    assert len(bot.slack.calls("apps.connections.open")) == 2  # each connection on a URL of its own
+    # A URL is good for one connection (the stand-in refuses it again): the bot asked for a new one.
+    assert len(bot.slack.calls("apps.connections.open")) == 2
     envelope_id, response_url = bot.command(second, "usage")
     second.wait_for_ack(envelope_id)
     [reply] = bot.slack.wait_for_posts(response_url, timeout=10)

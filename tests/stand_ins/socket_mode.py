@@ -34,6 +34,7 @@ class Link:
         self._connection = connection
         self._changed = changed
         self._acks: dict[str, dict[str, Any]] = {}
+        self._strays: list[str] = []  # what the app sent that is not an ack, for failure messages
         self._envelopes = itertools.count(1)
         self.closed = False
 
@@ -68,8 +69,11 @@ class Link:
         with self._changed:
             if self._changed.wait_for(lambda: found() is not None, timeout):
                 return found()
-            acks = sorted(self._acks)
-        raise AssertionError(f"waited {timeout:g} s for {what} on link {self.number}; acks: {acks or 'none'}")
+            acks, strays = sorted(self._acks), list(self._strays)
+        raise AssertionError(
+            f"waited {timeout:g} s for {what} on link {self.number}; acks: {acks or 'none'}"
+            + (f"; not acks: {strays}" if strays else "")
+        )
 
     def say_hello(self) -> None:
         hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID}}
@@ -79,9 +83,12 @@ class Link:
         """Record what the app sends until it closes the connection."""
         try:
             for message in self._connection:
-                ack = json.loads(message)
+                ack = _ack(message)
                 with self._changed:
-                    self._acks[ack["envelope_id"]] = ack  # anything else is a broken ack: KeyError
+                    if ack is None:
+                        self._strays.append(str(message)[:200])
+                    else:
+                        self._acks[ack["envelope_id"]] = ack
                     self._changed.notify_all()
         except ConnectionClosed:
             pass  # the app dropped the TCP connection without a closing handshake, as it does on a refresh
@@ -155,3 +162,12 @@ class SocketModeStandIn:
             self._links.append(link)
             self._changed.notify_all()
         link.receive_acks()
+
+
+def _ack(message: str | bytes) -> dict[str, Any] | None:
+    """`message` as an ack (a JSON object with an envelope_id); None for anything else."""
+    try:
+        decoded = json.loads(message)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) and isinstance(decoded.get("envelope_id"), str) else None
