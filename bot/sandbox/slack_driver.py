@@ -68,6 +68,13 @@ class SlackDriver:
         self, text: str, *, user: str | None = None, channel: str | None = None
     ) -> tuple[bytes, str]:
         """The form body of `/katalo <text>` as Slack sends it, and the response_url it carries."""
+        form, response_url = self.command_form(text, user=user, channel=channel)
+        return urlencode(form).encode(), response_url
+
+    def command_form(
+        self, text: str, *, user: str | None = None, channel: str | None = None
+    ) -> tuple[dict[str, str], str]:
+        """The fields of `/katalo <text>` (a form over HTTP, JSON in Socket Mode) and its response_url."""
         response_url = self.slack.new_response_url()
         form = {
             "token": "legacy-unused",
@@ -83,7 +90,7 @@ class SlackDriver:
             "trigger_id": "1.2.3",
             "api_app_id": "A0KATALO",
         }
-        return urlencode(form).encode(), response_url
+        return form, response_url
 
     def command(
         self, text: str, *, user: str | None = None, channel: str | None = None, **kwargs: Any
@@ -103,6 +110,19 @@ class SlackDriver:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Deliver an `app_mention` event, as the Events API does."""
+        body = self.mention_event(text, event_id=event_id, thread_ts=thread_ts, user=user, channel=channel)
+        return self.post(json.dumps(body).encode(), "application/json", headers=headers)
+
+    def mention_event(
+        self,
+        text: str,
+        *,
+        event_id: str | None = None,
+        thread_ts: str | None = None,
+        user: str | None = None,
+        channel: str | None = None,
+    ) -> dict[str, Any]:
+        """The Events API body (`event_callback`) of an `app_mention` of the bot."""
         self._events += 1
         event: dict[str, Any] = {
             "type": "app_mention",
@@ -114,7 +134,7 @@ class SlackDriver:
         }
         if thread_ts:
             event["thread_ts"] = thread_ts
-        body = {
+        return {
             "type": "event_callback",
             "event_id": event_id or f"Ev{self._events:06d}{int(time.time() * 1000)}",
             "event_time": int(time.time()),
@@ -122,12 +142,18 @@ class SlackDriver:
             "api_app_id": "A0KATALO",
             "event": event,
         }
-        return self.post(json.dumps(body).encode(), "application/json", headers=headers)
 
     def press(
         self, button: dict[str, Any], *, user: str | None = None, channel: str | None = None
     ) -> tuple[httpx.Response, str]:
         """Press a button of a message the bot sent; returns the ack and the action's response_url."""
+        payload, response_url = self.press_payload(button, user=user, channel=channel)
+        return self.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM), response_url
+
+    def press_payload(
+        self, button: dict[str, Any], *, user: str | None = None, channel: str | None = None
+    ) -> tuple[dict[str, Any], str]:
+        """The `block_actions` payload of pressing `button`, and the action's response_url."""
         response_url = self.slack.new_response_url()
         where = channel or self.channel
         payload = {
@@ -153,4 +179,4 @@ class SlackDriver:
                 }
             ],
         }
-        return self.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM), response_url
+        return payload, response_url

@@ -1,11 +1,13 @@
 """SlackDouble: the Slack stand-in (bot/sandbox/slack.py) plus what tests set up and read back.
 
 Faults to inject (429 with Retry-After, 5xx, API errors, delays), channels that do not exist or that
-the bot has not joined, response URLs expired by hand, the messages posted, and a reset between steps.
+the bot has not joined, response URLs expired by hand, the messages posted, and a reset between steps;
+and `apps.connections.open` for an app-level token, once a test serves Socket Mode (serve_socket_mode).
 """
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -53,7 +55,12 @@ class SlackDouble(SlackStandIn):
         self.known_channels: set[str] | None = None  # None: every channel exists
         self.member_of: set[str] | None = None  # None: the bot is a member of every channel
         self._faults: FaultQueue[_Fault] = FaultQueue(lambda fault: fault.method)  # has its own lock
+        self._socket_mode: tuple[bytes, Callable[[], str]] | None = None
         super().__init__(token=token, host=host, port=port)
+
+    def serve_socket_mode(self, app_token: str, new_url: Callable[[], str]) -> None:
+        """Answer `apps.connections.open` with `new_url()` (e.g. a SocketModeStandIn's) for `app_token`."""
+        self._socket_mode = (app_token.encode(), new_url)
 
     def expire_response_url(self, url: str) -> None:
         """Make a response URL answer 404 `expired_url` from now on, as it would after 30 minutes."""
@@ -117,6 +124,18 @@ class SlackDouble(SlackStandIn):
         """The next fault for this method, spent now (under the stand-in's condition, with the call)."""
         fault = self._faults.take(method)
         return None if fault is None else lambda request: _act_out(request, fault, self._sleep)
+
+    def _run(
+        self, method: str, params: dict[str, Any], authorization: str | None, body_error: str | None
+    ) -> dict[str, Any]:
+        """apps.connections.open takes the app-level token and no other; the rest as in the stand-in."""
+        if method != "apps.connections.open" or self._socket_mode is None:
+            return super()._run(method, params, authorization, body_error)
+        app_token, new_url = self._socket_mode
+        presented = (authorization or "").removeprefix("Bearer ").encode()
+        if not hmac.compare_digest(presented, app_token):
+            raise SlackError("not_allowed_token_type" if presented.startswith(b"xoxb-") else "invalid_auth")
+        return {"ok": True, "url": new_url()}
 
     def _channel(self, params: dict[str, Any], *, posting: bool) -> str:
         """SlackError for a channel outside known_channels, or (posting) outside member_of."""
