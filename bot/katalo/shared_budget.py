@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from bot.db.claims import insert_if_absent
 from bot.db.schema import katalo_budget
 from bot.katalo.budget import WINDOW_SECONDS, is_question
+from bot.katalo.envelope import MAX_RETRY_AFTER
 from bot.katalo.errors import RequestBudgetExhausted
 
 ROW = 1
@@ -84,6 +85,8 @@ class SharedBudget:
             (spent, paused_until), now = self._lock_row(connection)
             recent = _recent(spent, now)
             wait = paused_until - now
+            if wait > MAX_RETRY_AFTER:  # longer than any 429 may ask: a clock set back since; ignore it
+                wait = 0.0
             if len(recent) >= limit:
                 # The window must drop to limit - 1 requests: wait for the one that gets it there.
                 wait = max(wait, recent[len(recent) - limit] + WINDOW_SECONDS - now)
@@ -115,5 +118,9 @@ class SharedBudget:
 
 
 def _recent(spent: str, now: float) -> list[float]:
-    """The request times of the window ending `now` (oldest first); a slot frees exactly 60 s on."""
-    return sorted(moment for moment in map(float, spent.split()) if moment > now - WINDOW_SECONDS)
+    """The request times of the window ending `now` (oldest first); a slot frees exactly 60 s on.
+
+    Times after `now` are dropped: only a clock set back writes them, and they would otherwise hold
+    their slots for as long as it was set back, not 60 s.
+    """
+    return sorted(moment for moment in map(float, spent.split()) if now - WINDOW_SECONDS < moment <= now)

@@ -94,6 +94,18 @@ def test_background_waits_for_the_window_to_drop_below_its_share(engine):
     assert clock.slept == [pytest.approx(57)]
 
 
+def test_a_clock_set_back_an_hour_does_not_hold_the_budget_for_an_hour(engine):
+    """Slots and a 429 pause written before the machine's clock went back an hour stop counting."""
+    now = [5000.0]
+    budget = SharedBudget(engine, 1, clock=lambda: now[0], sleep=lambda _s: None)
+    budget.acquire(max_wait=0)
+    budget.pause_for(30)
+    now[0] -= 3600
+    with as_question():
+        budget.acquire(max_wait=0)
+        assert budget.remaining() == 0
+
+
 def sandbox_client(budget: SharedBudget, clock: FakeClock, handler, retry: RetryPolicy) -> KataloClient:
     return KataloClient(
         "https://katalo.test",
