@@ -16,7 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from bot.katalo.budget import as_question
+from bot.answer_pool import AnswerPool
+from bot.katalo.budget import as_question, is_question
 from bot.katalo.cache import SingleFlightCache
 from bot.katalo.client import WALK_RETRY, KataloClient
 from bot.katalo.errors import KataloRateLimited, RequestBudgetExhausted
@@ -94,6 +95,16 @@ def test_background_waits_for_the_window_to_drop_below_its_share(engine):
     assert clock.slept == [pytest.approx(57)]
 
 
+def test_answers_are_questions_and_everything_else_is_background():
+    """The answer pool runs every answer as a question; the clock and the CLI, outside it, are background."""
+    pool = AnswerPool(workers=1)
+    try:
+        assert pool.submit(is_question).result() is True
+    finally:
+        pool.shutdown()
+    assert is_question() is False
+
+
 def test_a_clock_set_back_an_hour_does_not_hold_the_budget_for_an_hour(engine):
     """Slots and a 429 pause written before the machine's clock went back an hour stop counting."""
     now = [5000.0]
@@ -166,7 +177,8 @@ WORKER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from bot.db.engine import make_engine
-    from bot.katalo.budget import as_question
+    from bot.answer_pool import AnswerPool
+from bot.katalo.budget import as_question, is_question
     from bot.katalo.errors import RequestBudgetExhausted
     from bot.katalo.shared_budget import SharedBudget
 
