@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from bot.katalo.budget import as_question
 from bot.katalo.deadline import Deadline, scope
 from bot.katalo.errors import BotBusy
 
@@ -82,7 +83,7 @@ def _run(
     release: Callable[[], None],
 ) -> T:
     try:
-        with scope(deadline):
+        with scope(deadline), as_question():  # a question: first call on the shared Katalo budget
             return fn(*args, **kwargs)
     finally:
         release()

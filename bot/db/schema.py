@@ -6,7 +6,19 @@ A test checks that the migrated database and these definitions agree.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from bot.db.types import MicroDollars, UTCDateTime
 
@@ -129,4 +141,17 @@ alert_claims = Table(
     Column("kind", String(32), primary_key=True),
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("message_ts", String(32)),
+)
+
+# The Katalo request budget every process on this database shares (bot/katalo/shared_budget.py): one
+# row, locked for the few statements of each request. `spent` holds the start times of the requests of
+# the last 60 s (epoch seconds, space-separated; at most KATALO_REQUESTS_PER_MINUTE of them) and
+# `paused_until` the end of the latest 429's pause. Epoch floats, not timestamps: the row is a
+# rate limiter's counter, compared with the database's own clock (PostgreSQL) or the machine's (SQLite).
+katalo_budget = Table(
+    "katalo_budget",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("spent", Text, nullable=False, default=""),
+    Column("paused_until", Float, nullable=False, default=0.0),
 )

@@ -5,18 +5,54 @@ spends at most `per_minute` requests in any sliding 60-second window: a burst of
 ledger sync then never takes the whole organization's limit. When Katalo answers 429, every caller
 pauses until `retry_after` has passed (capped at 60 s: bot/katalo/envelope.py), since hammering a
 limited API only extends the penalty.
+
+This module also says who is asking: a user's question (`as_question()`, set by the answer pool) or
+background work (sync, alerts, digests: everything else). The per-process RequestBudget serves both
+alike; the budget shared by every process on one database (bot/katalo/shared_budget.py) keeps a
+share of each minute for questions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Protocol
 
 from bot.katalo.errors import RequestBudgetExhausted
 
 WINDOW_SECONDS = 60.0
+
+# Each answer runs in its own thread, hence its own context: a question's mark never leaks to the clock.
+_asking: ContextVar[bool] = ContextVar("katalo_question", default=False)
+
+
+@contextlib.contextmanager
+def as_question() -> Iterator[None]:
+    """Run the block as a user's question: it may spend the share background work leaves alone."""
+    token = _asking.set(True)
+    try:
+        yield
+    finally:
+        _asking.reset(token)
+
+
+def is_question() -> bool:
+    """Whether the running task is a user's question (else background work)."""
+    return _asking.get()
+
+
+class Budget(Protocol):
+    """What the transport needs from a budget, per process or shared."""
+
+    def acquire(self, max_wait: float) -> None: ...
+
+    def pause_for(self, seconds: float) -> None: ...
+
+    def remaining(self) -> int: ...
 
 
 class RequestBudget:

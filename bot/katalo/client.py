@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot import __version__
 from bot.config import Settings
-from bot.katalo.budget import RequestBudget
+from bot.katalo.budget import Budget, RequestBudget
 from bot.katalo.cache import Fetched, SingleFlightCache
 from bot.katalo.errors import KataloBadResponse
 from bot.katalo.models import BillingEvent, EventsPage, UsageSummary
@@ -45,7 +45,7 @@ class KataloClient:
         base_url: str,
         api_key: str,
         *,
-        budget: RequestBudget,
+        budget: Budget,
         cache: SingleFlightCache,
         retry: RetryPolicy = RetryPolicy(),
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
@@ -66,11 +66,15 @@ class KataloClient:
         self.cache = cache
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> KataloClient:
+    def from_settings(
+        cls, settings: Settings, *, budget: Budget | None = None, **kwargs: Any
+    ) -> KataloClient:
+        """A client for the settings' Katalo; `budget` is the one shared by every process on the database
+        (bot/katalo/shared_budget.py, passed by the composition root), else this process's own."""
         return cls(
             settings.katalo_api_url,
             settings.katalo_key(),
-            budget=RequestBudget(settings.katalo_requests_per_minute),
+            budget=budget or RequestBudget(settings.katalo_requests_per_minute),
             cache=SingleFlightCache(settings.katalo_cache_ttl),
             **kwargs,
         )

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from bot.katalo import deadline as deadlines
-from bot.katalo.budget import RequestBudget
+from bot.katalo.budget import Budget
 from bot.katalo.deadline import Deadline
 from bot.katalo.envelope import error_from_answer
 from bot.katalo.errors import (
@@ -64,7 +64,7 @@ class Transport:
     def __init__(
         self,
         http: httpx.Client,
-        budget: RequestBudget,
+        budget: Budget,
         *,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,

@@ -22,6 +22,7 @@ from bot.digest.commands import DigestCommands
 from bot.digest.deliver import DigestPoster
 from bot.digest.store import DigestStore
 from bot.katalo.client import KataloClient
+from bot.katalo.shared_budget import SharedBudget
 from bot.ledger.mirror import LedgerMirror
 from bot.services.answers import Answers
 from bot.services.spend import Spend
@@ -31,7 +32,10 @@ from bot.wiring.deps import Deps
 def build_deps(settings: Settings) -> Deps:
     """Everything listeners and jobs need, built from the settings once."""
     engine = open_database(settings.database_url)
-    client = KataloClient.from_settings(settings)
+    # One budget for every process on this database: KATALO_REQUESTS_PER_MINUTE is the bot's total.
+    client = KataloClient.from_settings(
+        settings, budget=SharedBudget(engine, settings.katalo_requests_per_minute)
+    )
     mirror = LedgerMirror(engine, client)
     slack = slack_client(settings)
     store = DigestStore(engine)
