@@ -71,7 +71,7 @@ class LedgerExport:
 @contextmanager
 def ledger_export(engine: Engine, start: datetime, end: datetime) -> Iterator[LedgerExport]:
     """A LedgerExport reading one snapshot of the mirror; the connection closes on leaving."""
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"readonly": True}  # SQLite: a plain BEGIN, so a sync can still write
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"
     with engine.connect().execution_options(**options) as connection, connection.begin():
