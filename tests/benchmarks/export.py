@@ -46,7 +46,8 @@ def child(database_url: str, katalo_url: str, slack_url: str) -> None:
 
     intent = parse_command(f"export {PERIOD}")
     assert isinstance(intent, ExportIntent)
-    client = KataloClient(katalo_url, SANDBOX_API_KEY, budget=RequestBudget(1000), cache=SingleFlightCache(60))
+    budget, cache = RequestBudget(1000), SingleFlightCache(60)
+    client = KataloClient(katalo_url, SANDBOX_API_KEY, budget=budget, cache=cache)
     exports = LedgerExports(
         client, LedgerMirror(open_database(database_url), client), WebClient(base_url=slack_url, timeout=300)
     )
@@ -57,7 +58,8 @@ def child(database_url: str, katalo_url: str, slack_url: str) -> None:
 
 def timed_export(database_url: str, katalo_url: str, slack_url: str) -> tuple[dict[str, Any], int]:
     """Run the export in its own process: (what it printed, peak RSS in MB)."""
-    command = [sys.executable, "-m", "tests.benchmarks.export", "--child", database_url, katalo_url, slack_url]
+    urls = [database_url, katalo_url, slack_url]
+    command = [sys.executable, "-m", "tests.benchmarks.export", "--child", *urls]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, "LOG_LEVEL": "WARNING"})
     _, status, usage = os.wait4(process.pid, 0)
     output = process.stdout.read().decode() if process.stdout else ""
