@@ -4,6 +4,7 @@
 @Katalo usage | @Katalo what did job_01J... cost? | @Katalo how much have we used?
 /katalo spend ... and spend questions in mentions: bot.spend_parsing
 /katalo chart [PERIOD]
+/katalo export [PERIOD]
 """
 
 from __future__ import annotations
@@ -99,8 +100,29 @@ class ChartIntent:
     unreadable: str | None = None
 
 
+@dataclass(frozen=True)
+class ExportIntent:
+    """`/katalo export [PERIOD]`: the period's ledger events as a CSV in a DM (None: the billing period).
+
+    `unreadable` holds what was typed when it names no period (the answer says so).
+    """
+
+    period: PeriodSpec | None = None
+    unreadable: str | None = None
+
+
 DigestIntent = DigestOn | DigestOff | DigestStatus | DigestPreview | BadDigest
-Intent = UsageIntent | JobEvents | LatestEvents | BadJobId | Help | DigestIntent | SpendIntent | ChartIntent
+Intent = (
+    UsageIntent
+    | JobEvents
+    | LatestEvents
+    | BadJobId
+    | Help
+    | DigestIntent
+    | SpendIntent
+    | ChartIntent
+    | ExportIntent
+)
 
 _HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _ZONE = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+){0,2}")
@@ -138,6 +160,10 @@ def parse_command(text: str) -> Intent:
         period_text = " ".join(args)
         period = read_period(period_text) if args else None
         return ChartIntent(period, unreadable=period_text if args and period is None else None)
+    if keyword == "export":
+        period_text = " ".join(args)
+        period = read_period(period_text) if args else None
+        return ExportIntent(period, unreadable=period_text if args and period is None else None)
     if keyword in ("events", "event", "job", "cost"):
         if not args:
             return LatestEvents() if keyword in ("events", "event") else BadJobId("")

@@ -83,7 +83,7 @@ def test_bot_events_are_exactly_those_registered(manifest, registered):
 
 def test_scopes_cover_what_the_listeners_need(manifest, registered):
     """Commands need `commands`, mentions `app_mentions:read`, posts `chat:write`, digest recovery
-    history, chart uploads `files:write`; no scope more."""
+    history, chart uploads `files:write`, export DMs `im:write`; no scope more."""
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     needed = {"chat:write", "chat:write.public"}  # .public: Share (and digests) in channels not joined
     # History: after a crash mid-post, the digest poster looks for its message before posting again.
@@ -94,6 +94,8 @@ def test_scopes_cover_what_the_listeners_need(manifest, registered):
         needed.add("app_mentions:read")
     if _bot_calls("files_upload_v2"):  # charts (digest threads, /katalo chart)
         needed.add("files:write")
+    if _bot_calls("conversations_open"):  # /katalo export sends its file in a DM it opens
+        needed.add("im:write")
     assert scopes == needed
 
 

@@ -21,6 +21,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
         "what was spent, e.g. `spend last week by config`, `spend 2026-10 type:upscale`",
     ),
     ("chart [PERIOD]", "the daily spend as a picture, posted in this channel (default: the billing period)"),
+    ("export [PERIOD]", "the ledger events as a CSV file, sent to you in a direct message"),
     ("digest on [HH:MM] [Area/City]", "a daily digest in this channel (the configured time by default)"),
     ("digest off", "stops this channel's daily digest"),
     ("digest status", "this channel's schedule, its last digest and the next one"),

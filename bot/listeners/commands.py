@@ -9,8 +9,9 @@ from slack_bolt import Ack, App, Respond
 from bot import slack_ids
 from bot.blocks.replies import build_refusal
 from bot.listeners.guard import apologise_on_error
-from bot.parsing import ChartIntent, DigestIntent, parse_command
+from bot.parsing import ChartIntent, DigestIntent, ExportIntent, parse_command
 from bot.services.chart_command import ChannelCharts
+from bot.services.export import LedgerExports
 from bot.wiring.deps import Deps
 
 
@@ -45,6 +46,11 @@ def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
             deps.client, deps.mirror, deps.slack, zone=deps.settings.report_zone, now=deps.now
         )
         message = charts.post(intent, body["channel_id"], body.get("user_id"))
+    elif isinstance(intent, ExportIntent):  # sent in a DM: a private answer cannot carry files
+        exports = LedgerExports(
+            deps.client, deps.mirror, deps.slack, zone=deps.settings.report_zone, now=deps.now
+        )
+        message = exports.send(intent, body["user_id"])
     else:
         message = deps.answers.answer(intent)
     respond(response_type="ephemeral", **message)

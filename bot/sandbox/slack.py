@@ -1,7 +1,8 @@
 """A local stand-in for Slack's Web API and `response_url` over real HTTP, for the demo and the tests.
 
 Owns what the bot sees of Slack offline: `POST /api/<method>` for the methods the bot and Bolt call,
-auth.test, chat.postMessage, chat.getPermalink, conversations.history and the three steps of
+auth.test, chat.postMessage, chat.getPermalink, conversations.history, conversations.open (a DM with
+one user) and the three steps of
 `files_upload_v2` (slack_files.py; any other method answers unknown_method), answered as Slack
 answers (`{"ok": false, "error": ...}` with HTTP 200 for API errors), bearer-token auth, response
 URLs with Slack's five-post and expiry rules, and a record of every call, post and shared file with
@@ -116,6 +117,7 @@ class SlackStandIn(HttpdLifecycle):
             "chat.postMessage": self._post_message,
             "chat.getPermalink": self._permalink,
             "conversations.history": self._history,
+            "conversations.open": self._open_dm,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
@@ -341,6 +343,19 @@ class SlackStandIn(HttpdLifecycle):
                 entry["metadata"] = message["metadata"]
             shown.append(entry)
         return {"ok": True, "messages": shown, "has_more": False}
+
+    def _open_dm(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.open for one user: the DM's id, the same each time (D + the user id's tail).
+
+        Slack answers users_list_not_supplied without `users`; a group DM (several users) is not
+        needed by the bot, so the stand-in refuses it rather than pretend.
+        """
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        if len(users) > 1:
+            raise SlackError("not_implemented")
+        return {"ok": True, "channel": {"id": "D" + users[0].removeprefix("U")}}
 
     def _get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
         with self._changed:

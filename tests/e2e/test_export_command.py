@@ -1,0 +1,135 @@
+"""`/katalo export [PERIOD]` end to end: a signed command, a DM opened, the CSV uploaded over HTTP.
+
+The expected rows and total are computed here from the sandbox's own events (bot/sandbox/ledger.py)
+over local days in REPORT_TIMEZONE; the file is decoded as the Slack stand-in received it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.ledger.export import COLUMNS
+from bot.services import export
+from tests.e2e.conftest import Bot
+from tests.e2e.test_spend import ZONE, ask, shown, spent
+
+DM = "D0ALICE"  # the stand-in's DM with U0ALICE
+
+
+@pytest.fixture
+def export_bot(make_bot) -> Bot:
+    return make_bot({"REPORT_TIMEZONE": ZONE})
+
+
+def sandbox_events(bot: Bot, first: date, last: date) -> list[dict[str, Any]]:
+    """The sandbox's events created in local days first..last (ZONE)."""
+    zone = ZoneInfo(ZONE)
+    start = datetime(first.year, first.month, first.day, tzinfo=zone).astimezone(UTC)
+    after = last + timedelta(days=1)
+    end = datetime(after.year, after.month, after.day, tzinfo=zone).astimezone(UTC)
+    return [
+        event
+        for event in bot.katalo.ledger.iter_events()
+        if start <= datetime.fromisoformat(event["created_at"].replace("Z", "+00:00")) < end
+    ]
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def test_the_export_is_sent_in_a_dm_with_every_event_of_the_period_and_its_total(export_bot):
+    reply = ask(export_bot, "export 2026-11-01..2026-11-14")
+    assert reply["response_type"] == "ephemeral"
+    assert reply["text"] == "Sent to you in a direct message: the ledger events of Nov 1 - Nov 14, 2026."
+    [opened] = export_bot.slack.calls("conversations.open")
+    assert opened.params["users"] == export_bot.user
+    [shared] = export_bot.slack.uploads(DM)
+    assert shared.filename == "katalo-ledger-2026-11-01-2026-11-14.csv"
+    events = sandbox_events(export_bot, date(2026, 11, 1), date(2026, 11, 14))
+    total = spent(export_bot, date(2026, 11, 1), date(2026, 11, 14))
+    assert len(events) > 50 and total > 0
+    assert shared.initial_comment == (
+        f"Ledger events, Nov 1 - Nov 14, 2026 ({ZONE}; times in the file are UTC): {len(events):,} rows, "
+        f"amount_usd total ${total:,.2f} (exactly {total}). CSV."
+    )
+    assert shared.data.startswith((",".join(COLUMNS) + "\r\n").encode())
+    rows = csv_rows(shared.data)
+    assert {row["event_id"] for row in rows} == {event["event_id"] for event in events}
+    assert len(rows) == len(events)
+    assert sum(Decimal(row["amount_usd"]) for row in rows) == total
+    keys = [(row["created_at"], row["event_id"]) for row in rows]
+    assert keys == sorted(keys)
+    by_id = {event["event_id"]: event for event in events}
+    for row in rows:  # every field as the ledger gave it; times in UTC
+        event = by_id[row["event_id"]]
+        assert Decimal(row["amount_usd"]) == Decimal(event["amount_usd"])
+        assert Decimal(row["unit_price_usd"]) == Decimal(event["unit_price_usd"])
+        assert row["job_id"] == event["job_id"] and row["usage_type"] == event["usage_type"]
+        assert row["billable"] == ("true" if event["billable"] else "false")
+        assert row["created_at"].endswith("Z")
+        at = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+        assert at == datetime.fromisoformat(event["created_at"].replace("Z", "+00:00"))
+
+
+def test_without_a_period_the_billing_period_is_exported(export_bot):
+    """The sandbox's period starts Nov 1 00:00 UTC (Oct 31 in New York) and runs past now."""
+    ask(export_bot, "export")
+    [shared] = export_bot.slack.uploads(DM)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    expected = [
+        e for e in export_bot.katalo.ledger.iter_events() if e["created_at"] >= start.isoformat()[:19]
+    ]
+    rows = csv_rows(shared.data)
+    assert len(rows) == len(expected) and shared.filename.startswith("katalo-ledger-2026-10-31-")
+
+
+def test_a_period_above_the_threshold_is_gzipped(export_bot, monkeypatch):
+    """Above GZIP_ABOVE events the file is gzip; at exactly GZIP_ABOVE it is plain CSV."""
+    count = len(sandbox_events(export_bot, date(2026, 11, 1), date(2026, 11, 14)))
+    monkeypatch.setattr(export, "GZIP_ABOVE", count)
+    ask(export_bot, "export 2026-11-01..2026-11-14")
+    monkeypatch.setattr(export, "GZIP_ABOVE", count - 1)
+    ask(export_bot, "export 2026-11-01..2026-11-14")
+    plain, packed = export_bot.slack.uploads(DM)
+    assert plain.filename.endswith(".csv") and packed.filename.endswith(".csv.gz")
+    assert packed.initial_comment is not None and "gzip-compressed CSV" in packed.initial_comment
+    assert gzip.decompress(packed.data) == plain.data
+
+
+def test_a_refused_dm_is_explained_and_nothing_uploaded(export_bot):
+    export_bot.slack.inject("conversations.open", error="cannot_dm_bot")
+    reply = ask(export_bot, "export last 7 days")
+    assert reply["text"] == (
+        "I could not open a direct message with you (cannot_dm_bot), so nothing was sent."
+    )
+    assert export_bot.slack.calls("files.getUploadURLExternal") == []
+
+
+def test_a_refused_upload_is_explained(export_bot):
+    export_bot.slack.inject("files.completeUploadExternal", error="file_uploads_disabled")
+    reply = ask(export_bot, "export last 7 days")
+    assert reply["text"] == "Slack refused the export's upload (file_uploads_disabled), so nothing was sent."
+    assert export_bot.slack.uploads() == []
+
+
+def test_an_unreadable_period_gets_a_sentence(export_bot):
+    reply = ask(export_bot, "export next fortnight")
+    assert "I cannot read `next fortnight` as a period" in shown(reply)
+    assert export_bot.slack.calls("conversations.open") == []
+
+
+def test_someone_outside_the_allowlist_gets_the_refusal_and_no_file(make_bot, handled):
+    bot = make_bot({"REPORT_TIMEZONE": ZONE, "ALLOWED_USER_IDS": "U0ALICE"})
+    ack, _ = bot.command("export", user="U0MALLORY")
+    assert "limited to certain people" in ack.json()["text"]
+    handled.wait("handle_command")
+    assert bot.slack.calls("conversations.open") == [] and bot.slack.uploads() == []
