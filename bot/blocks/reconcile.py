@@ -119,7 +119,7 @@ def _reread(reread: Reread, zone: tzinfo) -> str:
 def _set_aside(found: Reconciliation) -> str:
     if not found.set_aside:
         return f"{OK} No ledger records were set aside."
-    return f"{BAD} {plural(found.set_aside, 'ledger record')} could not be stored and were set aside."
+    return f"{BAD} Set aside: {plural(found.set_aside, 'ledger record')} could not be stored."
 
 
 def _what_to_do(found: Reconciliation) -> list[str]:
