@@ -125,3 +125,54 @@ class DaySpend:
     day: date
     amount_usd: Decimal
     events: int
+
+
+@dataclass(frozen=True)
+class ChangedEvent:
+    """An event Katalo now serves differently from the mirror's copy: which fields differ."""
+
+    event_id: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reread:
+    """The newest ledger pages read again from Katalo, compared with the stored events."""
+
+    events: int  # events on the pages re-read
+    oldest: datetime | None  # created_at of the oldest of them
+    newest: datetime | None
+    missing: tuple[str, ...]  # on Katalo's pages, absent from the mirror though it claims them complete
+    not_yet_mirrored: int  # on Katalo's pages, newer than the mirror's completeness time
+    changed: tuple[ChangedEvent, ...]
+    extra: tuple[str, ...]  # in the mirror, within the pages' span, but not on Katalo's pages
+
+    @property
+    def agrees(self) -> bool:
+        return not (self.missing or self.changed or self.extra)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What `/katalo reconcile` found for the current billing period."""
+
+    period: tuple[datetime, datetime] | None  # the summary's billing period; None when it names none
+    mirror: SpendTotals | None  # the mirror's figures for the period
+    consumed: Decimal  # the summary's usage.consumed
+    previous_difference: Decimal | None  # consumed - billable events at the last check of the period
+    previous_at: datetime | None
+    complete_through: datetime | None
+    synced_at: datetime | None
+    last_error: str | None
+    reread: Reread
+    set_aside: int
+    as_of: datetime
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Consumed units minus the mirror's billable events (how they relate is not documented)."""
+        return None if self.mirror is None else self.consumed - self.mirror.billable_events
+
+    @property
+    def difference_changed(self) -> bool:
+        return self.previous_difference is not None and self.difference != self.previous_difference

@@ -5,6 +5,7 @@
 /katalo spend ... and spend questions in mentions: bot.spend_parsing
 /katalo chart [PERIOD]
 /katalo export [PERIOD]
+/katalo reconcile
 """
 
 from __future__ import annotations
@@ -111,6 +112,11 @@ class ExportIntent:
     unreadable: str | None = None
 
 
+@dataclass(frozen=True)
+class ReconcileIntent:
+    """`/katalo reconcile`: the mirror against Katalo for the current billing period."""
+
+
 DigestIntent = DigestOn | DigestOff | DigestStatus | DigestPreview | BadDigest
 Intent = (
     UsageIntent
@@ -122,6 +128,7 @@ Intent = (
     | SpendIntent
     | ChartIntent
     | ExportIntent
+    | ReconcileIntent
 )
 
 _HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -164,6 +171,8 @@ def parse_command(text: str) -> Intent:
         period_text = " ".join(args)
         period = read_period(period_text) if args else None
         return ExportIntent(period, unreadable=period_text if args and period is None else None)
+    if keyword == "reconcile" and not args:
+        return ReconcileIntent()
     if keyword in ("events", "event", "job", "cost"):
         if not args:
             return LatestEvents() if keyword in ("events", "event") else BadJobId("")

@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ),
     ("chart [PERIOD]", "the daily spend as a picture, posted in this channel (default: the billing period)"),
     ("export [PERIOD]", "the ledger events as a CSV file, sent to you in a direct message"),
+    ("reconcile", "the ledger mirror checked against Katalo's figures for the billing period"),
     ("digest on [HH:MM] [Area/City]", "a daily digest in this channel (the configured time by default)"),
     ("digest off", "stops this channel's daily digest"),
     ("digest status", "this channel's schedule, its last digest and the next one"),

@@ -155,3 +155,13 @@ katalo_budget = Table(
     Column("spent", Text, nullable=False, default=""),
     Column("paused_until", Float, nullable=False, default=0.0),
 )
+
+# The last `/katalo reconcile` of each billing period: Katalo's consumed units minus the mirror's
+# billable events (an exact decimal, as text), so the next check can say whether it changed.
+reconcile_checks = Table(
+    "reconcile_checks",
+    metadata,
+    Column("period_start", UTCDateTime, primary_key=True),
+    Column("difference", Text, nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+)

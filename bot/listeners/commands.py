@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from bot import slack_ids
 from bot.blocks.replies import build_refusal
 from bot.listeners.guard import apologise_on_error
-from bot.parsing import ChartIntent, DigestIntent, ExportIntent, parse_command
+from bot.parsing import ChartIntent, DigestIntent, ExportIntent, ReconcileIntent, parse_command
 from bot.services.chart_command import ChannelCharts
 from bot.services.export import LedgerExports
 from bot.wiring.deps import Deps
@@ -51,6 +51,8 @@ def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
             deps.client, deps.mirror, deps.slack, zone=deps.settings.report_zone, now=deps.now
         )
         message = exports.send(intent, body["user_id"])
+    elif isinstance(intent, ReconcileIntent):  # private, with Share to channel (answers.shareable)
+        message = deps.answers.reconcile()
     else:
         message = deps.answers.answer(intent)
     respond(response_type="ephemeral", **message)

@@ -20,7 +20,17 @@ from bot.blocks.usage import build_usage
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.ledger.mirror import LedgerMirror
-from bot.parsing import JOB_ID, BadJobId, Help, Intent, JobEvents, LatestEvents, UsageIntent
+from bot.parsing import (
+    JOB_ID,
+    BadJobId,
+    Help,
+    Intent,
+    JobEvents,
+    LatestEvents,
+    ReconcileIntent,
+    UsageIntent,
+)
+from bot.services.reconcile import Reconciler
 from bot.services.spend import Spend
 from bot.spend_parsing import BadSpend, SpendQuestion, parse_spend
 
@@ -35,10 +45,13 @@ class Answers:
     tz: tzinfo = UTC
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     spend: Spend | None = None  # spend questions; by default in the same zone as the other answers
+    reconciler: Reconciler | None = None  # /katalo reconcile; by default in the same zone as the others
 
     def __post_init__(self) -> None:
         if self.spend is None:
             self.spend = Spend(self.client, self.mirror, zone=self.tz, now=self.now)
+        if self.reconciler is None:
+            self.reconciler = Reconciler(self.client, self.mirror, zone=self.tz, now=self.now)
 
     def answer(self, intent: Intent, *, shared_by: str | None = None) -> Message:
         """The reply to an intent; Katalo's expected failures are replies too."""
@@ -58,6 +71,8 @@ class Answers:
                     return self.spend_answer(intent, shared_by=shared_by)[0]
                 case BadSpend(problem):
                     return build_bad_spend(problem)
+                case ReconcileIntent():
+                    return self.reconcile(shared_by=shared_by)
         except KataloError as error:
             return build_error(error)
         raise AssertionError(f"unhandled intent {intent!r}")
@@ -88,6 +103,8 @@ class Answers:
                 if isinstance(question, SpendQuestion):
                     return self.spend_answer(question, shared_by=shared_by)
                 return build_bad_spend(question.problem), False
+            if kind == "reconcile":
+                return self.reconcile(shared_by=shared_by), True
         except KataloError as error:
             return build_error(error), False
         except (TypeError, ValueError):
@@ -101,6 +118,11 @@ class Answers:
             return self.spend.answer(question, shared_by=shared_by)
         except KataloError as error:
             return build_error(error), False
+
+    def reconcile(self, *, shared_by: str | None = None) -> Message:
+        """The mirror checked against Katalo (bot.services.reconcile); a failure as its sentence."""
+        assert self.reconciler is not None  # set in __post_init__
+        return self.reconciler.answer(shared_by=shared_by)
 
     def usage(self, *, refresh: bool = False, shared_by: str | None = None) -> Message:
         fetched = self.client.usage_summary(refresh=refresh, allow_stale=True)

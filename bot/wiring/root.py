@@ -25,6 +25,7 @@ from bot.katalo.client import KataloClient
 from bot.katalo.shared_budget import SharedBudget
 from bot.ledger.mirror import LedgerMirror
 from bot.services.answers import Answers
+from bot.services.reconcile import Reconciler
 from bot.services.spend import Spend
 from bot.wiring.deps import Deps
 
@@ -57,6 +58,7 @@ def build_deps(settings: Settings) -> Deps:
             mirror=mirror,
             tz=settings.digest_timezone,
             spend=Spend(client, mirror, zone=settings.report_zone),
+            reconciler=Reconciler(client, mirror, zone=settings.report_zone),
         ),
         receipts=EventReceipts(engine),
         slack=slack,

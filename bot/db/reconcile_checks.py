@@ -1,0 +1,39 @@
+"""The last reconciliation's difference per billing period (table reconcile_checks).
+
+`/katalo reconcile` reads the previous difference, then records its own: one row per billing period,
+replaced by each check, so a change between two checks can be flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, delete, insert, select
+
+from bot.db.schema import reconcile_checks
+
+
+@dataclass(frozen=True)
+class LastCheck:
+    difference: Decimal
+    checked_at: datetime
+
+
+class ReconcileChecks:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def swap(self, period_start: datetime, difference: Decimal, now: datetime) -> LastCheck | None:
+        """Record this check's difference for the period; the one recorded before it, if any."""
+        table = reconcile_checks
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                select(table.c.difference, table.c.checked_at).where(table.c.period_start == period_start)
+            ).first()
+            connection.execute(delete(table).where(table.c.period_start == period_start))
+            connection.execute(
+                insert(table).values(period_start=period_start, difference=str(difference), checked_at=now)
+            )
+        return LastCheck(Decimal(row.difference), row.checked_at) if row else None

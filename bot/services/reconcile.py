@@ -1,0 +1,87 @@
+"""`/katalo reconcile`: the mirror against Katalo for the current billing period, as a private answer.
+
+Three Katalo requests at most: the usage summary (fresh, for `usage.consumed` and the period) and the
+newest REREAD_PAGES ledger pages. The mirror is not synced first: the check is of what it holds now,
+and events newer than its completeness time are counted as not yet mirrored rather than missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+
+from bot.blocks._kit import Message
+from bot.blocks.reconcile import build_reconcile
+from bot.blocks.replies import build_error
+from bot.db.reconcile_checks import ReconcileChecks
+from bot.figures import Reconciliation
+from bot.katalo.client import KataloClient
+from bot.katalo.errors import KataloError
+from bot.katalo.models import BillingEvent
+from bot.ledger.mirror import LedgerMirror
+from bot.ledger.recheck import compare_pages
+from bot.ledger.spend import SpendQueries
+
+REREAD_PAGES = 2  # the newest pages read again: with the summary, three requests of the budget
+
+
+@dataclass
+class Reconciler:
+    client: KataloClient
+    mirror: LedgerMirror
+    zone: tzinfo = UTC
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def answer(self, *, shared_by: str | None = None) -> Message:
+        """The reconciliation as a message; a Katalo failure as its usual sentence."""
+        try:
+            return build_reconcile(self.check(), zone=self.zone, shared_by=shared_by)
+        except KataloError as error:
+            return build_error(error)
+
+    def check(self) -> Reconciliation:
+        """Read Katalo's figures and pages, compare them with the mirror, record the difference."""
+        summary = self.client.usage_summary(refresh=True).value
+        events, reached_end = self._reread()
+        state = self.mirror.state()
+        engine = self.mirror.store.engine
+        reread = compare_pages(
+            engine,
+            events,
+            order=state.page_order,
+            reached_end=reached_end,
+            complete_through=state.complete_through,
+        )
+        now = self.now()
+        period, totals, last = None, None, None
+        if summary.billing_period is not None:
+            period = (summary.billing_period.start_at, summary.billing_period.end_at)
+            totals = SpendQueries(engine).totals(*period)
+            difference = summary.usage.consumed - totals.billable_events
+            last = ReconcileChecks(engine).swap(period[0], difference, now)
+        return Reconciliation(
+            period=period,
+            mirror=totals,
+            consumed=summary.usage.consumed,
+            previous_difference=last.difference if last else None,
+            previous_at=last.checked_at if last else None,
+            complete_through=state.complete_through,
+            synced_at=state.last_success_at,
+            last_error=state.last_error,
+            reread=reread,
+            set_aside=self.mirror.queries.set_aside_count(),
+            as_of=now,
+        )
+
+    def _reread(self) -> tuple[list[BillingEvent], bool]:
+        """The events of the newest pages, fresh from Katalo; True when they reach the ledger's end."""
+        events: list[BillingEvent] = []
+        cursor: str | None = None
+        for _ in range(REREAD_PAGES):
+            page = self.client.events_page(cursor, refresh=True).value
+            events.extend(page.events)
+            cursor = page.next_cursor
+            if cursor is None:
+                return events, True
+        return events, False
