@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.db.schema import reconcile_checks
 
@@ -26,7 +27,17 @@ class ReconcileChecks:
         self._engine = engine
 
     def swap(self, period_start: datetime, difference: Decimal, now: datetime) -> LastCheck | None:
-        """Record this check's difference for the period; the one recorded before it, if any."""
+        """Record this check's difference for the period; the one recorded before it, if any.
+
+        Two checks of a period never recorded before may both insert at once; the one that loses the
+        race (a unique violation) runs again and then sees the winner's row.
+        """
+        try:
+            return self._swap(period_start, difference, now)
+        except IntegrityError:
+            return self._swap(period_start, difference, now)
+
+    def _swap(self, period_start: datetime, difference: Decimal, now: datetime) -> LastCheck | None:
         table = reconcile_checks
         with self._engine.begin() as connection:
             row = connection.execute(
