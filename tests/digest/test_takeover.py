@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import date
+from datetime import date, time
 
 import pytest
 from slack_sdk import WebClient
 
+from bot.blocks.limits import displayed_texts
+from bot.digest.commands import DigestCommands
 from bot.digest.store import STALE_POSTING
-from tests.digest.conftest import CHANNEL, TOKEN
+from bot.parsing import DigestStatus
+from tests.digest.conftest import BERLIN, CHANNEL, TOKEN
 
 TODAY = date(2026, 11, 24)
 
@@ -42,7 +45,7 @@ def test_the_crashed_post_is_found_reading_at_most_15_messages_after_200_others(
     chatter(rig, 200)  # 200 * 5 s: the take-over comes long after the claim went stale
     [outcome] = rig.another_poster().run_due()
     assert outcome.status == "found_posted"
-    [digest] = [m for m in rig.slack.messages(CHANNEL) if "metadata" in m]
+    assert len([m for m in rig.slack.messages(CHANNEL) if "metadata" in m]) == 1
     assert len(rig.slack.messages(CHANNEL)) == 201  # no second copy
     history = rig.slack.calls("conversations.history")
     assert len(history) == 1 and int(history[0].params["limit"]) <= 15
@@ -99,3 +102,43 @@ def make_no_retry_poster(rig):
     poster = rig.another_poster()
     poster._slack = WebClient(token=TOKEN, base_url=rig.slack.api_url)
     return poster
+
+
+def status_text(rig) -> str:
+    commands = DigestCommands(rig.poster, rig.poster._slack, time(9), BERLIN, now=rig.clock.now)
+    return "\n".join(displayed_texts(commands.answer(DigestStatus(), CHANNEL, "U0ALICE")))
+
+
+def test_status_says_exactly_once_where_the_last_take_over_read_the_history(rig, monkeypatch):
+    crash_after_slack_took_it(rig, monkeypatch)
+    rig.clock.advance(STALE_POSTING.total_seconds() + 60)
+    rig.another_poster().run_due()
+    rig.slack.reset()
+    assert "Delivered *exactly once*" in status_text(rig)
+    assert rig.slack.calls("conversations.history") == []  # known from the take-over: no call spent
+
+
+def test_status_says_possibly_duplicated_where_the_last_take_over_could_not_read(rig, monkeypatch):
+    crash_after_slack_took_it(rig, monkeypatch)
+    rig.slack.inject("conversations.history", error="missing_scope", times=None)
+    rig.clock.advance(STALE_POSTING.total_seconds() + 60)
+    rig.another_poster().run_due()
+    text = status_text(rig)
+    assert "*Possibly duplicated after a crash*" in text and "`missing_scope`" in text
+    assert "im:history" in text  # and how to get exactly once
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({}, "Delivered *exactly once*"),
+        ({"error": "not_in_channel"}, "/invite @Katalo"),
+        ({"status": 429, "retry_after": 60}, "not known right now"),
+    ],
+)
+def test_without_a_take_over_status_looks_once_with_limit_1(rig, fault, expected):
+    if fault:
+        rig.slack.inject("conversations.history", **fault)
+    assert expected in status_text(rig)
+    [call] = rig.slack.calls("conversations.history")
+    assert int(call.params["limit"]) == 1
