@@ -142,3 +142,20 @@ def test_without_a_take_over_status_looks_once_with_limit_1(rig, fault, expected
     assert expected in status_text(rig)
     [call] = rig.slack.calls("conversations.history")
     assert int(call.params["limit"]) == 1
+
+
+def test_the_slack_stand_in_reads_history_as_slack_does_for_this_app(rig):
+    """At most 15 a call whatever `limit` asks, newest first within `oldest`..`latest`, then the cursor."""
+    chatter(rig, 40)  # 5 s apart
+    web = WebClient(token=TOKEN, base_url=rig.slack.api_url)
+    first = web.conversations_history(channel=CHANNEL, limit=200)
+    assert [m["text"] for m in first["messages"]] == [f"message {n}" for n in range(39, 24, -1)]
+    assert first["has_more"] is True
+    second = web.conversations_history(
+        channel=CHANNEL, limit=200, cursor=first["response_metadata"]["next_cursor"]
+    )
+    assert second["messages"][0]["text"] == "message 24"
+    ts = [float(m["ts"]) for m in first["messages"]]
+    window = web.conversations_history(channel=CHANNEL, oldest=f"{ts[-1]:.6f}", latest=f"{ts[0]:.6f}")
+    assert [m["text"] for m in window["messages"]] == [f"message {n}" for n in range(38, 25, -1)]
+    assert window["has_more"] is False
