@@ -52,6 +52,7 @@ def build_status(
     next_due: datetime | None,
     *,
     default_zone: ZoneInfo,
+    history: str | None = None,
 ) -> Message:
     if subscription is None:
         return _not_subscribed(last, last_link, default_zone)
@@ -62,12 +63,39 @@ def build_status(
     lines.append("Nothing posted yet." if last is None else f"Last: {_last(last, last_link, zone)}.")
     if next_due is not None:
         lines.append(f"Next: {_next(next_due, zone)}.")
+    if history is not None:
+        lines.append(_guarantee(history))
     if subscription.failing_since is not None:
         lines.append(
             f":warning: *Failing* since {subscription.failing_since.astimezone(zone):%b %-d %H:%M}: "
             f"{escape(subscription.last_error or 'unknown error')}"
         )
     return message("Daily digest status.", [section("\n".join(lines))])
+
+
+HISTORY_FIXES = {
+    "missing_scope": "add the im:history scope (mpim:history, groups:history for private) and reinstall",
+    "not_in_channel": "invite the bot with /invite @Katalo",
+}
+
+
+def _guarantee(history: str) -> str:
+    """What a crash can do to this channel's digest: `read`, `unknown`, or Slack's history error."""
+    if history == "read":
+        return (
+            ":white_check_mark: Delivered *exactly once*: the bot can read this channel's history, "
+            "so a runner taking over after a crash finds a digest already posted."
+        )
+    if history == "unknown":
+        return (
+            "Delivery guarantee: not known right now (Slack rate-limited the check); ask again in a minute."
+        )
+    fix = HISTORY_FIXES.get(history, "let the bot read this channel's history")
+    return (
+        ":warning: *Possibly duplicated after a crash* (never missed): the bot cannot read this "
+        f"channel's history (`{escape(history)}`), so after a crash it posts again rather than risk a gap. "
+        f"For exactly once, {fix}."
+    )
 
 
 def _not_subscribed(last: PostedDigest | None, link: str | None, zone: ZoneInfo) -> Message:

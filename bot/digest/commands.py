@@ -16,6 +16,7 @@ from bot.blocks.replies import build_error
 from bot.blocks.subscriptions import build_status, build_subscribed, build_unsubscribed
 from bot.digest.deliver import DigestPoster
 from bot.digest.schedule import next_due
+from bot.digest.store import HISTORY_READ
 from bot.katalo.errors import KataloError
 from bot.parsing import (
     BadDigest,
@@ -81,7 +82,28 @@ class DigestCommands:
             upcoming = next_due(
                 self.now(), subscription.local_time, subscription.zone, posted_today=posted_today
             )
+            history = self._history_access(channel_id)
+            return build_status(
+                subscription, last, link, upcoming, default_zone=self.default_zone, history=history
+            )
         return build_status(subscription, last, link, upcoming, default_zone=self.default_zone)
+
+    def _history_access(self, channel_id: str) -> str:
+        """`read`, Slack's error, or `unknown`: what the last take-over learnt, else one cheap look.
+
+        Stored knowledge first: Slack allows this app conversations.history about once a minute.
+        """
+        known = self.poster.store.history_access(channel_id)
+        if known is not None:
+            return known
+        # Without the rate-limit retries the app's client has: a 429 answers "unknown" now, not in a minute.
+        quick = WebClient(token=self.slack.token, base_url=self.slack.base_url, timeout=self.slack.timeout)
+        try:
+            quick.conversations_history(channel=channel_id, limit=1)
+        except SlackApiError as error:
+            reason = str(error.response.get("error") or "")
+            return "unknown" if reason in ("", "ratelimited") or error.response.status_code >= 500 else reason
+        return HISTORY_READ
 
     def _permalink(self, channel_id: str, ts: str | None) -> str | None:
         if ts is None:

@@ -2,7 +2,9 @@
 
 Each digest carries Slack message metadata naming its date. A runner that takes over a claim whose
 poster died between deciding to post and recording Slack's answer first looks for that metadata in
-the channel's recent history; only when the digest is not there does it post. Channel errors mark
+the channel's history around the dead claim (history.py, within Slack's limits); only when the
+digest is not there, or the history cannot be read (then it logs that a duplicate is possible), does it
+post. Channel errors mark
 the subscription failing (shown by `/katalo digest status`) without touching other channels.
 
 Once its post is recorded, the runner that posted shares the digest's charts in its thread (charts.py):
@@ -15,7 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any, Literal
+from typing import Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -25,8 +27,9 @@ from bot.blocks.digest import build_digest, summarised_day
 from bot.config import Allowlist
 from bot.digest.charts import post_digest_charts
 from bot.digest.compose import compose_digest
+from bot.digest.history import DIGEST_EVENT, find_posted
 from bot.digest.schedule import due_today
-from bot.digest.store import Claim, DigestStore
+from bot.digest.store import HISTORY_READ, Claim, DigestStore
 from bot.figures import DigestFigures
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
@@ -34,7 +37,6 @@ from bot.ledger.spend import SpendQueries
 
 log = logging.getLogger(__name__)
 
-DIGEST_EVENT = "katalo_digest"
 FIXES = {
     "not_in_channel": "the bot is not in the channel: invite it with /invite @Katalo",
     "channel_not_found": "no such channel, or a private one without the bot: check the id, invite the bot",
@@ -146,20 +148,51 @@ class DigestPoster:
                 self.store.state_of(channel_id, local_date), _NOT_CLAIMED["posting"]
             )
             return Outcome(channel_id, local_date, status, detail)
-        if claim.kind == "take_over":
-            found = self._find_posted(channel_id, local_date)
-            if found is not None:
-                self.store.mark_posted(claim, found, self._now())
-                log.info("digest for %s on %s was posted before a crash; recorded it", channel_id, local_date)
-                return Outcome(channel_id, local_date, "found_posted", message_ts=found)
-        outcome = self._send(claim, message)
+        history = self._take_over(claim) if claim.kind == "take_over" else None
+        if isinstance(history, Outcome):
+            return history
+        outcome = self._send(claim, message, history=history)
         if outcome.status != "posted" or outcome.message_ts is None:
             return outcome
         queries = SpendQueries(self._mirror.store.engine)
         failures = post_digest_charts(self._slack, queries, figures, channel_id, outcome.message_ts)
         return replace(outcome, chart_failures=tuple(failures))
 
-    def _send(self, claim: Claim, message: Message) -> Outcome:
+    def _take_over(self, claim: Claim) -> Outcome | str | None:
+        """Record the dead poster's digest if it is in Slack (an Outcome); else what history said.
+
+        The rule where the channel's history cannot be read: post, and log that a copy is possible
+        (a second digest is seen and harmless; a missing one nobody notices). The string returned is
+        kept with the claim so `/katalo digest status` can name the channel's guarantee.
+        """
+        since = claim.claimed_before or self._now()
+        lookup = find_posted(self._slack, claim.channel_id, claim.local_date, since)
+        channel, day = claim.channel_id, claim.local_date
+        if lookup.ts is not None:
+            self.store.mark_posted(claim, lookup.ts, self._now(), history=HISTORY_READ)
+            log.info("digest for %s on %s was posted before a crash; recorded it", channel, day)
+            return Outcome(channel, day, "found_posted", message_ts=lookup.ts)
+        if lookup.error is not None:
+            log.warning(
+                "cannot read %s history to check for the digest of %s (%s): posting it; "
+                "a duplicate is possible if the crashed runner had posted it",
+                channel,
+                day,
+                lookup.error,
+            )
+            # a rate limit says nothing lasting about the channel; the other errors do
+            return None if lookup.error == "ratelimited" else lookup.error
+        if not lookup.complete:
+            log.warning(
+                "the digest of %s for %s is not in the %d messages read after the crashed claim: "
+                "posting it; a duplicate is possible",
+                day,
+                channel,
+                lookup.read,
+            )
+        return HISTORY_READ
+
+    def _send(self, claim: Claim, message: Message, *, history: str | None = None) -> Outcome:
         metadata = {"event_type": DIGEST_EVENT, "event_payload": {"date": claim.local_date.isoformat()}}
         try:
             response = self._slack.chat_postMessage(channel=claim.channel_id, metadata=metadata, **message)
@@ -167,7 +200,7 @@ class DigestPoster:
             return self._failed(
                 claim, str(error.response.get("error") or f"HTTP {error.response.status_code}")
             )
-        self.store.mark_posted(claim, response.get("ts"), self._now())
+        self.store.mark_posted(claim, response.get("ts"), self._now(), history=history)
         self.store.clear_failing(claim.channel_id)
         return Outcome(
             claim.channel_id, claim.local_date, "posted", message_ts=response.get("ts"), message=message
@@ -180,32 +213,3 @@ class DigestPoster:
         self.store.mark_failed(claim, reason)
         self.store.mark_failing(claim.channel_id, f"{reason}: {fix}", self._now())
         return Outcome(claim.channel_id, claim.local_date, "failed", f"{reason}: {fix}")
-
-    def _find_posted(self, channel_id: str, local_date: date) -> str | None:
-        """The ts of this date's digest if it is already in the channel, found by its metadata.
-
-        The post being looked for is at most minutes old, so the newest 200 messages hold it.
-        """
-        try:
-            history = self._slack.conversations_history(
-                channel=channel_id, include_all_metadata=True, limit=200
-            )
-        except SlackApiError as error:
-            # Without history access the bot cannot tell; posting risks a copy, not posting a silent gap.
-            log.warning(
-                "cannot read %s history to check a digest (%s); posting it",
-                channel_id,
-                error.response.get("error"),
-            )
-            return None
-        messages: list[dict[str, Any]] = history.get("messages", [])
-        for message in messages:
-            if _is_digest_of(message, local_date):
-                return str(message["ts"])
-        return None
-
-
-def _is_digest_of(message: dict[str, Any], local_date: date) -> bool:
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    return metadata.get("event_type") == DIGEST_EVENT and payload.get("date") == local_date.isoformat()

@@ -24,6 +24,8 @@ from bot.figures import PostedDigest, Subscription
 
 STALE_POSTING = timedelta(minutes=5)  # longer than a post with Slack's 429 retries can take
 RETRY_FAILED_AFTER = timedelta(minutes=30)
+HISTORY_NOTE = "history: "  # a posted claim's last_error: what its take-over learnt of the history
+HISTORY_READ = "read"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Claim:
     local_date: date
     claim_id: str
     kind: Literal["new", "take_over", "retry"]  # take_over: the message may already be in Slack
+    claimed_before: datetime | None = None  # take_over: when the dead poster claimed it (its post is after)
 
 
 class DigestStore:
@@ -117,7 +120,7 @@ class DigestStore:
             stale = and_(table.state == "posting", table.claimed_at < now - STALE_POSTING)
             retry = and_(table.state == "failed", table.claimed_at < now - RETRY_FAILED_AFTER)
             found = connection.execute(
-                select(table.state).where(
+                select(table.state, table.claimed_at).where(
                     table.channel_id == channel_id, table.local_date == local_date, or_(stale, retry)
                 )
             ).first()
@@ -133,7 +136,9 @@ class DigestStore:
             )
         if taken.rowcount != 1:
             return None
-        return Claim(channel_id, local_date, claim_id, "take_over" if found.state == "posting" else "retry")
+        if found.state != "posting":
+            return Claim(channel_id, local_date, claim_id, "retry")
+        return Claim(channel_id, local_date, claim_id, "take_over", found.claimed_at)
 
     def release(self, channel_id: str, local_date: date) -> None:
         """Forget a day's claim (`katalo-bot digest --force` posts again on purpose)."""
@@ -144,8 +149,30 @@ class DigestStore:
                 )
             )
 
-    def mark_posted(self, claim: Claim, message_ts: str | None, now: datetime) -> None:
-        self._finish(claim, state="posted", message_ts=message_ts, posted_at=now, last_error=None)
+    def mark_posted(
+        self, claim: Claim, message_ts: str | None, now: datetime, *, history: str | None = None
+    ) -> None:
+        """`history`: what a take-over learnt of the channel's history (HISTORY_READ or its error)."""
+        note = None if history is None else f"{HISTORY_NOTE}{history}"
+        self._finish(claim, state="posted", message_ts=message_ts, posted_at=now, last_error=note)
+
+    def history_access(self, channel_id: str) -> str | None:
+        """What the newest take-over in this channel learnt: HISTORY_READ, a Slack error, or None (none yet).
+
+        Kept in the posted claim's last_error (a posted claim has no error of its own), so knowing
+        costs no conversations.history call, which Slack allows this app about once a minute.
+        """
+        table = digest_claims.c
+        query = (
+            select(table.last_error)
+            .where(table.channel_id == channel_id, table.state == "posted")
+            .where(table.last_error.like(f"{HISTORY_NOTE}%"))
+            .order_by(table.local_date.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            note = connection.execute(query).scalar_one_or_none()
+        return None if note is None else str(note).removeprefix(HISTORY_NOTE)
 
     def mark_failed(self, claim: Claim, error: str) -> None:
         self._finish(claim, state="failed", last_error=error[:300])

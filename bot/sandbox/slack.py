@@ -62,6 +62,7 @@ AUTH_TEST = {
 RESPONSE_URL_MAX_POSTS = 5  # Slack accepts five posts per response_url ...
 RESPONSE_URL_TTL = 30 * 60.0  # ... within 30 minutes of the interaction
 _FIRST_TS = 1_764_000_000_000_100  # microseconds: the first ts is "1764000000.000100"
+HISTORY_LIMIT = 15  # conversations.history per call for non-Marketplace apps (Slack, 2025)
 _TS_STEP = 100  # microseconds between two ts, so each is unique and sorts after the last
 _API_PREFIX = "/api/"
 _RESPONSE_PREFIX = "/response/"
@@ -330,19 +331,41 @@ class SlackStandIn(HttpdLifecycle):
         }
 
     def _history(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Messages newer than `oldest`, newest first; metadata only when asked for, as in Slack."""
+        """Messages with `oldest` < ts < `latest`, newest first, at most HISTORY_LIMIT a page.
+
+        As Slack answers apps not approved for its Marketplace (since 2025): `limit` is capped at 15;
+        `cursor` (from the last page's `response_metadata.next_cursor`) reads the next, older page.
+        Metadata only when asked for, as in Slack.
+        """
         channel = self._channel(params, posting=False)
         oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
+        limit = min(int(params.get("limit") or 100), HISTORY_LIMIT)
+        try:
+            start = int(str(params.get("cursor") or "next:0").removeprefix("next:"))
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
         with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
         with self._changed:
-            posted = [m for m in self._messages if m.get("channel") == channel and float(m[_TS]) > oldest]
+            window = [
+                m for m in self._messages if m.get("channel") == channel and oldest < float(m[_TS]) < latest
+            ]
+        newest_first = list(reversed(window))
+        page = newest_first[start : start + limit]
         shown = []
-        for message in reversed(posted[-int(params.get("limit") or 100) :]):
+        for message in page:
             entry = {"type": "message", "ts": message[_TS], "text": message.get("text", "")}
             if with_metadata and "metadata" in message:
                 entry["metadata"] = message["metadata"]
             shown.append(entry)
-        return {"ok": True, "messages": shown, "has_more": False}
+        has_more = start + limit < len(newest_first)
+        cursor = f"next:{start + limit}" if has_more else ""
+        return {
+            "ok": True,
+            "messages": shown,
+            "has_more": has_more,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _open_dm(self, params: dict[str, Any]) -> dict[str, Any]:
         """conversations.open for one user: the DM's id, the same each time (D + the user id's tail).

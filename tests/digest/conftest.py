@@ -69,8 +69,8 @@ def make_poster(
 @pytest.fixture
 def rig(engine, start_sandbox) -> Iterator[Rig]:
     katalo = start_sandbox(SandboxLedger(seed=3, events=2000, now=NOW))
-    with SlackDouble(token=TOKEN) as slack:
-        clock = FakeClock(start=BEFORE_NINE_BERLIN)
+    clock = FakeClock(start=BEFORE_NINE_BERLIN)
+    with SlackDouble(token=TOKEN, ts_clock=clock.now) as slack:
         poster, client, mirror = make_poster(engine, katalo, slack, clock)
         poster.store.subscribe(CHANNEL, time(9), BERLIN, by="U0ALICE", now=clock.now())
         yield Rig(engine, katalo, slack, clock, poster.store, poster, client, mirror)

@@ -11,6 +11,7 @@ import hmac
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.sandbox.httpd import Request
@@ -49,9 +50,18 @@ class SlackDouble(SlackStandIn):
         host: str = "127.0.0.1",
         port: int = 0,
         sleep: Callable[[float], None] = time.sleep,
+        ts_clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """`sleep` acts out injected delays; a test may pass one that waits on its own event."""
+        """`sleep` acts out injected delays; a test may pass one that waits on its own event.
+
+        `ts_clock` (e.g. a FakeClock's now): message ts follow it, as Slack's follow its own clock, so a
+        conversations.history window (`oldest`, `latest`) means the same time as the bot's.
+        """
         self._sleep = sleep
+        self._ts_clock = ts_clock
+        self._last_ts = 0
+        self.history_clock: Callable[[], float] | None = None  # set: history answers 429 above 1/min
+        self._last_history: float | None = None
         self.known_channels: set[str] | None = None  # None: every channel exists
         self.member_of: set[str] | None = None  # None: the bot is a member of every channel
         self._faults: FaultQueue[_Fault] = FaultQueue(lambda fault: fault.method)  # has its own lock
@@ -122,8 +132,30 @@ class SlackDouble(SlackStandIn):
 
     def _intercept(self, method: str) -> Callable[[Request], bool] | None:
         """The next fault for this method, spent now (under the stand-in's condition, with the call)."""
+        if method == "conversations.history" and self.history_clock is not None:
+            limited = self._history_rate_limited(self.history_clock())
+            if limited is not None:
+                return limited
         fault = self._faults.take(method)
         return None if fault is None else lambda request: _act_out(request, fault, self._sleep)
+
+    def _history_rate_limited(self, now: float) -> Callable[[Request], bool] | None:
+        """Slack's 1 conversations.history a minute for non-Marketplace apps: 429 until it has passed."""
+        last = self._last_history
+        if last is not None and now - last < 60:
+            fault = _Fault("conversations.history", 429, None, 60 - (now - last), 0.0, 1)
+            return lambda request: _act_out(request, fault, self._sleep)
+        self._last_history = now
+        return None
+
+    def _next_ts(self) -> str:
+        """Slack's ts from `ts_clock` (unique and increasing), else the stand-in's own sequence."""
+        if self._ts_clock is None:
+            return super()._next_ts()
+        with self._changed:
+            micros = max(int(self._ts_clock().timestamp() * 1_000_000), self._last_ts + 100)
+            self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _run(
         self, method: str, params: dict[str, Any], authorization: str | None, body_error: str | None
