@@ -42,9 +42,16 @@ class Clock:
     _last_periodic: float | None = field(default=None, init=False)
     _said: dict[tuple[str, ...], str] = field(default_factory=dict, init=False)  # last reason logged
 
-    def tick(self) -> None:
-        """One turn: due digests, then (every five minutes) alerts and a ledger sync."""
+    def tick(self, stop: threading.Event | None = None) -> None:
+        """One turn: due digests, then (every five minutes) alerts and a ledger sync.
+
+        A stop asked for (SIGTERM) during the digests ends the turn after them: a digest being posted
+        is finished and its claim marked, but a sync (up to SYNC_TIME_LIMIT) would outlast the
+        platform's 30 s before SIGKILL; the next clock picks the periodic work up on its first turn.
+        """
         self._step("digests", self._run_digests)
+        if stop is not None and stop.is_set():
+            return
         now = self.monotonic()
         if self._last_periodic is None or now - self._last_periodic >= EVERY_SECONDS:
             self._last_periodic = now
@@ -60,8 +67,9 @@ class Clock:
         )
         while not stop.is_set():
             started = self.monotonic()
-            self.tick()
+            self.tick(stop)
             stop.wait(max(1.0, TICK_SECONDS - (self.monotonic() - started)))
+        log.info("clock stopped")
 
     def _run_digests(self) -> None:
         for outcome in self.poster.run_due():
