@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 
@@ -102,7 +103,9 @@ def run(server: Any, drain: Callable[[float], int] | None = None) -> None:
     """
 
     def stop(signum: int, frame: object) -> None:
-        server.close()  # first: refuse new connections while the answers in hand finish
+        # First refuse new connections: close the listening socket only. The server's own close()
+        # also closes the trigger that worker threads still finishing a request pull (EBADF).
+        wasyncore.dispatcher.close(server)
         log.info("stopping: no new connections; finishing the answers in hand (up to %d s)", DRAIN_SECONDS)
         raise SystemExit(0)
 
