@@ -55,20 +55,50 @@ class AnswerPool(Executor):
         self._overflow_free = threading.BoundedSemaphore(overflow_threads + overflow_waiting)
         self._answers = ThreadPoolExecutor(workers, thread_name_prefix="katalo-answer")
         self._overflow = ThreadPoolExecutor(overflow_threads, thread_name_prefix="katalo-busy")
+        self._running = 0  # answers started and not yet finished, on either lane
+        self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         """Start `fn` now with the question budget, or on the overflow lane with none; never queue it."""
         if self._free.acquire(blocking=False):
             deadline = Deadline.after(self.question_seconds)
-            return self._answers.submit(_run, fn, args, kwargs, deadline, self._free.release)
+            return self._start(self._answers, fn, args, kwargs, deadline, self._free.release)
         if self._overflow_free.acquire(blocking=False):
             log.warning("every answer thread is busy: answering a question without asking Katalo")
             busy = Deadline.after(0.0, error=BotBusy)
-            return self._overflow.submit(_run, fn, args, kwargs, busy, self._overflow_free.release)
+            return self._start(self._overflow, fn, args, kwargs, busy, self._overflow_free.release)
         log.error("every answer thread and the overflow lane are busy: a question was dropped")
         dropped: Future[T] = Future()
         dropped.cancel()
         return dropped
+
+    def drain(self, seconds: float) -> int:
+        """Wait up to `seconds` for every answer started to finish (a deploy stopping the process);
+        how many are still running then. Answers submitted meanwhile still run (an ack already sent
+        may hand one over late); the caller has stopped taking requests, so none come after."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._running == 0, seconds)
+            return self._running
+
+    def _start(
+        self,
+        lane: ThreadPoolExecutor,
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        deadline: Deadline,
+        release: Callable[[], None],
+    ) -> Future[T]:
+        with self._idle:
+            self._running += 1
+
+        def finished() -> None:
+            release()
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+        return lane.submit(_run, fn, args, kwargs, deadline, finished)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._answers.shutdown(wait, cancel_futures=cancel_futures)

@@ -24,6 +24,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.answer_pool import AnswerPool
 from bot.app import create_app
 from bot.config import ConfigError, Settings
 from bot.web import limits, server
@@ -65,7 +66,8 @@ def serve(settings: Settings, *, host: str = "0.0.0.0", threads: int = limits.TH
         wsgi_app(app, settings.slack_signing_secret.get_secret_value()), host, settings.port, threads=threads
     )
     log.info("serving Slack requests on %s:%d%s", host, settings.port, EVENTS_PATH)
-    server.run(listening)
+    pool = app.listener_runner.listener_executor
+    server.run(listening, drain=pool.drain if isinstance(pool, AnswerPool) else None)
 
 
 def socket(settings: Settings) -> None:

@@ -99,3 +99,18 @@ def test_when_the_overflow_lane_is_full_too_the_question_is_dropped_not_queued()
         answering.release.set()
         overflowing.release.set()
         pool.shutdown()
+
+
+def test_drain_waits_for_the_answers_in_hand_on_both_lanes_and_says_how_many_are_left(held):
+    """What a stopping `serve` relies on: drain returns when every started answer is done, and
+    after its bound names how many are not (one on the answer lane, one on the overflow lane)."""
+    pool = AnswerPool(1, overflow_threads=1)
+    try:
+        answered, busy = pool.submit(held), pool.submit(held)
+        assert held.started.wait(SAFETY)
+        assert pool.drain(0) == 2  # both still running: the bound has passed at once
+        held.release.set()
+        assert pool.drain(SAFETY) == 0
+        assert answered.done() and busy.done()
+    finally:
+        pool.shutdown()

@@ -11,10 +11,13 @@ request may take to arrive while it trickles in, which the channel and server be
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 
@@ -23,6 +26,10 @@ from bot.web import limits
 from bot.web.guard import WSGIApp
 
 log = logging.getLogger(__name__)
+
+# How long a stopping `serve` waits for answers already acknowledged. Heroku-style platforms send
+# SIGKILL 30 s after SIGTERM; waitress takes up to 5 s for requests in hand, this comes after it.
+DRAIN_SECONDS = 20
 
 
 class _Channel(HTTPChannel):
@@ -86,14 +93,20 @@ def bind(application: WSGIApp, host: str, port: int, *, threads: int = limits.TH
         raise ConfigError(f"PORT {port} cannot be used on {host} ({error.strerror or error})") from None
 
 
-def run(server: Any) -> None:
-    """Serve until SIGTERM or SIGINT; then finish the requests in hand (waitress waits up to 5 s).
+def run(server: Any, drain: Callable[[float], int] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then stop without a gap for the users already answered.
 
-    Returning (rather than dying by the signal) also lets the interpreter wait for answers still
-    running on Bolt's pool before the process exits.
+    At the signal the listening socket closes at once (a new connection is refused, so the platform's
+    router sends it to the new instance), waitress finishes the requests in hand (up to 5 s: acks take
+    milliseconds), and `drain` waits up to DRAIN_SECONDS for the answers those acks promised. Answers
+    still running then are abandoned (logged, with how many): the platform's SIGKILL comes at 30 s.
     """
 
     def stop(signum: int, frame: object) -> None:
+        # First refuse new connections: close the listening socket only. The server's own close()
+        # also closes the trigger that worker threads still finishing a request pull (EBADF).
+        wasyncore.dispatcher.close(server)
+        log.info("stopping: no new connections; finishing the answers in hand (up to %d s)", DRAIN_SECONDS)
         raise SystemExit(0)
 
     previous = signal.signal(signal.SIGTERM, stop)
@@ -102,3 +115,10 @@ def run(server: Any) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.close()
+    left = drain(DRAIN_SECONDS) if drain else 0
+    if left:
+        # Their threads would keep the interpreter from exiting; the platform would kill it anyway.
+        log.warning("stopped with %d answer(s) unfinished after %d s", left, DRAIN_SECONDS)
+        logging.shutdown()
+        os._exit(0)
+    log.info("stopped: every answer in hand was sent")

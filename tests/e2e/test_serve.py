@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import time
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver
 from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.e2e.processes import environment, free_port, katalo_bot, serving
+from tests.fakes import Gate
 
 
 def test_serve_answers_health_and_signed_commands(tmp_path, start_sandbox):
@@ -31,19 +35,48 @@ def test_serve_answers_health_and_signed_commands(tmp_path, start_sandbox):
     assert "Traceback" not in served.output()
 
 
-def test_serve_finishes_answers_in_hand_when_stopped(tmp_path, start_sandbox):
-    """SIGTERM (a deploy) while an answer waits on Katalo: the answer is still posted, then exit 0."""
-    katalo = start_sandbox()
-    katalo.latency = 1.0
+def test_serve_finishes_every_acknowledged_answer_when_stopped(tmp_path, start_sandbox):
+    """A deploy (SIGTERM) in the middle of a burst: new connections are refused at once, every
+    command already acknowledged is still answered at its response_url, and the process exits 0.
+
+    Before: waitress kept accepting connections for up to 5 s after the signal, and the answers were
+    waited for without a bound. Katalo holds its answer on a gate until the signal has been seen."""
+    gate = Gate()
+    katalo = start_sandbox(sleep=gate.sleep)
+    katalo.latency = 1.0  # not slept: the gate holds every request until opened
     with SlackStandIn(token=BOT_TOKEN) as slack:
         env = environment(slack, katalo.url, f"sqlite:///{tmp_path / 'serve.db'}")
         with serving(env, tmp_path / "serve.log") as served:
             bot = SlackDriver(bot_url=served.url, slack=slack, secret=SIGNING_SECRET)
-            ack, response_url = bot.command("usage")
-            assert ack.status_code == 200
-            assert served.stop() == 0
-        [reply] = slack.posts(response_url)
-    assert "of plan used" in reply["text"]
+            sent = [bot.command("usage") for _ in range(BURST)]
+            assert [ack.status_code for ack, _ in sent] == [200] * BURST
+            gate.wait_held(1)  # the answers are under way, waiting on Katalo
+            served.process.send_signal(signal.SIGTERM)
+            _wait_until_refused(served.port)
+            assert served.process.poll() is None  # still finishing the answers in hand
+            gate.open()
+            assert served.process.wait(timeout=30) == 0
+        for _, response_url in sent:
+            [reply] = slack.posts(response_url)
+            assert "of plan used" in reply["text"]
+    assert "stopping: no new connections" in served.output()
+    assert "stopped: every answer in hand was sent" in served.output()
+    assert "Traceback" not in served.output()
+
+
+BURST = 8
+
+
+def _wait_until_refused(port: int, timeout: float = 10.0) -> None:
+    """Return once a new connection to `port` is refused; AssertionError if it never is."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"port {port} still accepts connections {timeout:g} s after SIGTERM")
 
 
 def test_serve_without_signing_secret_stops_with_one_line(tmp_path):
