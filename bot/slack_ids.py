@@ -26,3 +26,11 @@ SPEND_FROM = "spend_from"
 SPEND_TO = "spend_to"
 SPEND_ACTION_IDS = (SPEND_PERIOD, SPEND_BREAKDOWN, SPEND_FROM, SPEND_TO)
 SPEND_CONTROLS_PREFIX = "spend:"
+
+# Alert buttons (bot/listeners/alert_actions.py). Each value is the alert's JSON reference
+# {"kind": KIND, "key": …} so a press can be recorded against the alert it belongs to.
+ALERT_ACKNOWLEDGE = "alert_acknowledge"
+ALERT_SNOOZE_DAY = "alert_snooze_day"
+ALERT_SNOOZE_WEEK = "alert_snooze_week"
+ALERT_MUTE_PERIOD = "alert_mute_period"
+ALERT_ACTION_IDS = (ALERT_ACKNOWLEDGE, ALERT_SNOOZE_DAY, ALERT_SNOOZE_WEEK, ALERT_MUTE_PERIOD)
