@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from bot.blocks.terminal import render
 from bot.sandbox.slack_driver import SlackDriver
+from bot.services.export import STILL
 from bot.wiring.deps import Deps
 
 HELP = """Type what you would type in Slack:
@@ -68,7 +69,11 @@ class DemoSession:
         elif ack.text:
             self._show(json.loads(ack.text), "private reply")
         else:
-            self._show(self._driver.slack.wait_for_posts(url, timeout=WAIT_SECONDS)[-1], "private reply")
+            posts = self._driver.slack.wait_for_posts(url, timeout=WAIT_SECONDS)
+            while posts[-1].get("text", "").startswith(STILL):  # an interim note: the answer follows
+                self._show(posts[-1], "private reply")
+                posts = self._driver.slack.wait_for_posts(url, len(posts) + 1, timeout=WAIT_SECONDS)
+            self._show(posts[-1], "private reply")
 
     def _mention(self, text: str) -> None:
         before = len(self._driver.slack.calls("chat.postMessage"))

@@ -8,6 +8,11 @@ against it; the asker gets a private line saying it was sent, or one sentence sa
 Rows stream from the mirror (bot.ledger.export) into a spooled temporary file: in memory while small,
 on disk beyond SPOOL_IN_MEMORY; a period of more than GZIP_ABOVE events is gzip-compressed. Periods
 are read as spend questions read them (bot.periods); the default is the current billing period.
+
+The command is acknowledged at once and answered when the file is out. An export still running after
+NOTE_AFTER seconds gets one interim note ("Still exporting N events for …"), through the `interim`
+callable the listener passes (an ephemeral reply via response_url); one that finishes first gets none
+(bot.services.still_working).
 """
 
 from __future__ import annotations
@@ -34,12 +39,17 @@ from bot.parsing import ExportIntent
 from bot.periods import Period, PeriodSpec, resolve
 from bot.services.charts import zone_name
 from bot.services.spend import MIRROR_MAX_AGE, MIRROR_TIME_LIMIT, billing_bounds
+from bot.services.still_working import StillWorking, wait_or_timeout
+
+wait_for_done = wait_or_timeout  # how the interim note's threshold is waited for (tests pass a fake)
 
 log = logging.getLogger(__name__)
 
 GZIP_ABOVE = 100_000  # events; a larger export is gzip-compressed
+NOTE_AFTER = 5.0  # seconds: Slack shows nothing for a command acknowledged empty; past this, say why
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # bytes kept in memory before the file moves to disk
 SENT = "Sent to you in a direct message"
+STILL = "Still exporting"  # how the interim note begins
 
 
 @dataclass
@@ -50,13 +60,21 @@ class LedgerExports:
     zone: tzinfo = UTC
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    def send(self, intent: ExportIntent, user: str) -> Message:
-        """Export the period to `user` in a DM; the private line for them."""
+    def send(
+        self, intent: ExportIntent, user: str, interim: Callable[[Message], object] | None = None
+    ) -> Message:
+        """Export the period to `user` in a DM; the private line for them. `interim` gets one note
+        when the export takes longer than NOTE_AFTER seconds."""
         if intent.unreadable is not None:
             return _note(
                 f"I cannot read {code(truncate(intent.unreadable, 60))} as a period: try "
                 "`/katalo export 2026-11`, `/katalo export last month` or `/katalo export this period`."
             )
+        say = (lambda text: interim(_note(text))) if interim else (lambda text: None)
+        with StillWorking(say, after=NOTE_AFTER, wait=wait_for_done) as watch:
+            return self._send(intent, user, watch)
+
+    def _send(self, intent: ExportIntent, user: str, watch: StillWorking) -> Message:
         self.mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT)
         period = self._period(intent.period or PeriodSpec("this_period"))
         if isinstance(period, str):
@@ -69,19 +87,21 @@ class LedgerExports:
             return _note(
                 f"I could not open a direct message with you ({escape(reason)}), so nothing was sent."
             )
-        failure = self._upload(period, dm)
+        failure = self._upload(period, dm, watch)
         if failure is not None:
             return _note(escape(failure))
         return _note(f"{SENT}: the ledger events of {escape(span(period.first_day, period.last_day))}.")
 
-    def _upload(self, period: Period, channel: str) -> str | None:
+    def _upload(self, period: Period, channel: str, watch: StillWorking) -> str | None:
         """Write the CSV and share it in `channel`; None when shared, else why not (a sentence)."""
+        dates = span(period.first_day, period.last_day)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
             with ledger_export(self.mirror.store.engine, period.start, period.end) as export:
-                compress = export.count() > GZIP_ABOVE
+                count = export.count()
+                watch.describe(f"{STILL} {count:,} events for {escape(dates)}; the file will arrive in a DM.")
+                compress = count > GZIP_ABOVE
                 written = _write(export.rows(), spool, compress=compress)
             spool.seek(0)
-            dates = span(period.first_day, period.last_day)
             name = f"katalo-ledger-{period.first_day}-{period.last_day}.csv" + (".gz" if compress else "")
             try:
                 self.slack.files_upload_v2(
