@@ -31,6 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.blocks._kit import Message, code, escape, message, section, truncate
 from bot.charts.alt import span
+from bot.figures import Freshness
 from bot.formatting import usd
 from bot.katalo.client import KataloClient
 from bot.ledger.export import Written, ledger_export, write_csv
@@ -75,7 +76,7 @@ class LedgerExports:
             return self._send(intent, user, watch)
 
     def _send(self, intent: ExportIntent, user: str, watch: StillWorking) -> Message:
-        self.mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT)
+        behind = _behind(self.mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT))
         period = self._period(intent.period or PeriodSpec("this_period"))
         if isinstance(period, str):
             return _note(escape(period))
@@ -87,12 +88,13 @@ class LedgerExports:
             return _note(
                 f"I could not open a direct message with you ({escape(reason)}), so nothing was sent."
             )
-        failure = self._upload(period, dm, watch)
+        failure = self._upload(period, dm, watch, behind)
         if failure is not None:
             return _note(escape(failure))
-        return _note(f"{SENT}: the ledger events of {escape(span(period.first_day, period.last_day))}.")
+        sent = f"{SENT}: the ledger events of {escape(span(period.first_day, period.last_day))}."
+        return _note(sent + (f" {escape(behind)}" if behind else ""))
 
-    def _upload(self, period: Period, channel: str, watch: StillWorking) -> str | None:
+    def _upload(self, period: Period, channel: str, watch: StillWorking, behind: str | None) -> str | None:
         """Write the CSV and share it in `channel`; None when shared, else why not (a sentence)."""
         dates = span(period.first_day, period.last_day)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
@@ -109,7 +111,8 @@ class LedgerExports:
                     file=spool,  # an IOBase: slack_sdk reads it
                     filename=name,
                     title=f"Ledger events, {dates}",
-                    initial_comment=_comment(written, dates, zone_name(period.zone), compress),
+                    initial_comment=_comment(written, dates, zone_name(period.zone), compress)
+                    + (f" {escape(behind)}" if behind else ""),
                 )
             except (SlackApiError, SlackRequestError, OSError) as error:
                 reason = _reason(error)
@@ -135,6 +138,17 @@ def _write(rows: Iterator[tuple[str, ...]], spool: IO[bytes], *, compress: bool)
     if compress:
         binary.close()  # writes gzip's trailer; the spool stays open
     return written
+
+
+def _behind(freshness: Freshness) -> str | None:
+    """The sentence an export carries when the mirror had not caught up (it may then miss events)."""
+    if freshness.complete:
+        return None
+    why = freshness.error.user_message if freshness.error else "its sync did not finish in time"
+    return (
+        f"The ledger mirror had not caught up with Katalo ({why.rstrip('.')}), so the file may miss "
+        "events: export again in a few minutes."
+    )
 
 
 def _comment(written: Written, dates: str, zone: str, compressed: bool) -> str:

@@ -212,3 +212,17 @@ def test_an_export_done_before_the_threshold_gets_no_note(export_bot, threshold,
     assert [post["text"] for post in export_bot.slack.posts(url)] == [
         "Sent to you in a direct message: the ledger events of Nov 1 - Nov 14, 2026."
     ]
+
+
+def test_an_export_from_a_mirror_that_could_not_catch_up_says_it_may_miss_events(export_bot):
+    """Katalo's ledger fails during the export's sync: the file goes, and both its line and the
+    private answer say it may miss events and to export again, rather than pass for complete."""
+    export_bot.katalo.inject("/api/v1/billing/events", status=500, times=None)
+    reply = ask(export_bot, "export 2026-11-01..2026-11-14")
+    [shared] = export_bot.slack.uploads(DM)
+    behind = "The ledger mirror had not caught up with Katalo ("
+    again = "), so the file may miss events: export again in a few minutes."
+    assert reply["text"].startswith(f"{export.SENT}: the ledger events of Nov 1 - Nov 14, 2026. {behind}")
+    assert reply["text"].endswith(again)
+    assert shared.initial_comment is not None and behind in shared.initial_comment
+    assert shared.initial_comment.endswith(again)
