@@ -18,9 +18,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from bot.db.claims import insert_if_absent
+from bot.db.clock import database_time
 from bot.db.schema import katalo_budget
 from bot.katalo.budget import WINDOW_SECONDS, is_question
 from bot.katalo.envelope import MAX_RETRY_AFTER
@@ -107,14 +108,7 @@ class SharedBudget:
         return (row.spent, row.paused_until), self._now(connection)
 
     def _now(self, connection: Connection) -> float:
-        if self._clock is not None:
-            return self._clock()
-        if connection.dialect.name == "postgresql":
-            # One clock for every machine: the server's, read after the lock was granted.
-            return float(
-                connection.execute(select(func.extract("epoch", func.clock_timestamp()))).scalar_one()
-            )
-        return time.time()
+        return self._clock() if self._clock is not None else database_time(connection)
 
 
 def _recent(spent: str, now: float) -> list[float]:
