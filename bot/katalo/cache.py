@@ -23,19 +23,18 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cachetools import TLRUCache, TTLCache
-from pydantic import BaseModel
 
 from bot.katalo import deadline as deadlines
+from bot.katalo.codec import Codec
 from bot.katalo.errors import KataloError
 from bot.katalo.shared_cache import Entry, SharedCache
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_STALE_FOR = 3600.0
 
@@ -51,30 +50,6 @@ class Fetched(Generic[T]):
 
     def age_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.fetched_at).total_seconds())
-
-
-class Codec(Protocol[T]):
-    """How a cached value is written to the shared cache as text, and read back exactly."""
-
-    def dump(self, value: T) -> str: ...
-
-    def load(self, text: str) -> T: ...
-
-
-class ModelCodec(Generic[M]):
-    """A pydantic model as its JSON: Decimal as its exact digits, datetimes with their offset.
-
-    By alias, because fields read under an alias (`overage`, `remaining`) only read back under it.
-    """
-
-    def __init__(self, model: type[M]) -> None:
-        self.model = model
-
-    def dump(self, value: M) -> str:
-        return value.model_dump_json(by_alias=True)
-
-    def load(self, text: str) -> M:
-        return self.model.model_validate_json(text)
 
 
 class _Flight:

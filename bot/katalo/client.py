@@ -21,7 +21,8 @@ from pydantic import BaseModel, ValidationError
 from bot import __version__
 from bot.config import Settings
 from bot.katalo.budget import Budget, RequestBudget
-from bot.katalo.cache import Fetched, ModelCodec, SingleFlightCache
+from bot.katalo.cache import Fetched, SingleFlightCache
+from bot.katalo.codec import ModelCodec
 from bot.katalo.errors import KataloBadResponse
 from bot.katalo.models import BillingEvent, EventsPage, UsageSummary
 from bot.katalo.shared_cache import SharedCache

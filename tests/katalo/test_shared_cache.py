@@ -15,8 +15,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
+from bot.db.schema import katalo_cache
 from bot.katalo import deadline as deadlines
 from bot.katalo.budget import RequestBudget
 from bot.katalo.cache import SingleFlightCache
@@ -231,3 +232,22 @@ def test_a_waiter_gets_the_fetch_of_the_process_holding_the_lease(engine, katalo
     waiter.join(10)
     assert katalo.requests == 1
     assert waited[0].value == led[0].value  # type: ignore[attr-defined]
+
+
+def test_a_value_this_version_cannot_read_is_fetched_anew(engine, katalo, clock):
+    """A row left by a bot whose models differ (mid-deploy): fetched again and replaced, not an error."""
+    a, b = process(engine, katalo, clock), process(engine, katalo, clock)
+    a.usage_summary()
+    with engine.begin() as connection:
+        connection.execute(update(katalo_cache).values(value='{"usage": "not a usage"}'))
+    assert b.usage_summary().value.usage.consumed == Decimal("2750.50")
+    assert katalo.requests == 2
+
+
+def test_clearing_the_cache_forgets_the_value_for_every_process(engine, katalo, clock):
+    """After A's clear(), B (whose own copy is gone too, never having one) asks Katalo again."""
+    a, b = process(engine, katalo, clock), process(engine, katalo, clock)
+    a.usage_summary()
+    a.cache.clear()
+    b.usage_summary()
+    assert katalo.requests == 2
