@@ -27,13 +27,18 @@ import argparse
 import json
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.blocks.limits import displayed_texts
+from bot.db.engine import make_engine
+from bot.db.schema import katalo_budget
 from bot.sandbox.ledger import SandboxLedger
 from bot.sandbox.server import SUMMARY_PATH
 from bot.sandbox.slack_driver import SlackDriver
@@ -62,14 +67,15 @@ INSTANCES = 3
 
 
 class TimedKatalo(KataloDouble):
-    """The sandbox, noting when each request arrived (time.monotonic())."""
+    """The sandbox, noting when each request arrived (time.time(): the clock the budget's slots are on,
+    PostgreSQL's, which is this machine's)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.arrivals: list[float] = []
         super().__init__(*args, **kwargs)
 
     def _handle(self, request: Any) -> None:
-        self.arrivals.append(time.monotonic())  # list.append is atomic: handler threads may race
+        self.arrivals.append(time.time())  # list.append is atomic: handler threads may race
         super()._handle(request)
 
 
@@ -164,7 +170,8 @@ def busiest_minute(
         KATALO_API_URL=katalo.url,
         DATABASE_URL=database,
     )
-    started = time.monotonic()
+    started, cutoff = time.monotonic(), time.time()
+    slots = Slots(database)
     with (workdir / "clock.log").open("wb") as clock_log, (workdir / "sync.log").open("wb") as sync_log:
         sync = subprocess.Popen(
             bot_command("sync", "--max-seconds", f"{seconds:g}"),
@@ -180,6 +187,7 @@ def busiest_minute(
         clock.wait(timeout=60)
         sync.wait(timeout=60)
     replies = ["\n".join(displayed_texts(m)) for url in urls for m in slack.posts(url)[:1]]
+    taken = [moment for moment in slots.stop() if moment >= cutoff]
     return {
         "seconds": round(time.monotonic() - started, 1),
         "questions": len(urls),
@@ -190,7 +198,43 @@ def busiest_minute(
         "upstream_requests": len(katalo.arrivals),
         "upstream_summary_requests": katalo.request_count(SUMMARY_PATH),
         "max_in_any_60_s": most_in_a_window(katalo.arrivals, 60.0),
+        "slots_taken": len(taken),
+        "max_slots_in_any_60_s": most_in_a_window(taken, 60.0),
+        "slot_to_arrival": send_delays(taken, katalo.arrivals),
         "sync": last_line(workdir / "sync.log"),
+    }
+
+
+class Slots:
+    """Every slot the shared budget handed out, read from `katalo_budget` twice a second."""
+
+    def __init__(self, database: str) -> None:
+        self._engine = make_engine(database)
+        self.times: set[float] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.5):
+            with self._engine.connect() as connection:
+                spent = connection.execute(select(katalo_budget.c.spent)).scalar_one()
+            self.times.update(float(moment) for moment in spent.split())
+
+    def stop(self) -> list[float]:
+        self._stop.set()
+        self._thread.join()
+        self._engine.dispose()
+        return sorted(self.times)
+
+
+def send_delays(slots: list[float], arrivals: list[float]) -> dict[str, float]:
+    """Seconds from a slot being taken to its request reaching Katalo, pairing the two in time order."""
+    delays = [arrived - slot for slot, arrived in zip(slots, sorted(arrivals), strict=False)]
+    return {
+        "p50_ms": ms(percentile(delays, 50)),
+        "p99_ms": ms(percentile(delays, 99)),
+        "max_ms": ms(max(delays)),
     }
 
 
