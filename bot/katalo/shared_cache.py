@@ -90,7 +90,7 @@ class SharedCache:
                     row.stored_at, now, ttl, asked_at if refresh else None
                 ):
                     return Entry(row.value, row.fetched_at, now - row.stored_at)
-                if row.lease_until <= now:  # nobody fetches, or the holder died or overran its lease
+                if not _leased(row.lease_until, now, self._lease):  # free, or its holder died or overran
                     token = self._take_lease(connection, key, now)
                     break
                 wait = min(self._poll, row.lease_until - now)
@@ -173,5 +173,16 @@ def _select(key: str) -> Any:
 
 def _fresh(stored_at: float, now: float, ttl: float, asked_at: float | None) -> bool:
     """Whether a value stored at `stored_at` may be served: stored since `asked_at` (a refresh), else
-    less than `ttl` s ago (as cachetools' TTLCache, a value is gone at exactly `ttl`)."""
-    return stored_at >= asked_at if asked_at is not None else now - stored_at < ttl
+    less than `ttl` s ago (as cachetools' TTLCache, a value is gone at exactly `ttl`).
+
+    A value stored "in the future" was stored before a clock was set back (SQLite: the machine's):
+    it is not fresh, or it would be served for as long as the clock went back."""
+    if asked_at is not None:
+        return stored_at >= asked_at
+    return 0 <= now - stored_at < ttl
+
+
+def _leased(lease_until: float, now: float, lease_seconds: float) -> bool:
+    """Whether someone holds the lease now. One ending later than a lease can last was taken before
+    a clock was set back: it holds nobody up."""
+    return now < lease_until <= now + lease_seconds

@@ -251,3 +251,21 @@ def test_clearing_the_cache_forgets_the_value_for_every_process(engine, katalo, 
     a.cache.clear()
     b.usage_summary()
     assert katalo.requests == 2
+
+
+def test_a_clock_set_back_neither_keeps_a_value_fresh_nor_holds_a_lease(engine, katalo):
+    """Value and lease written before the machine's clock went back an hour: the next asker fetches."""
+    now = [5000.0]
+    clock = FakeClock()
+
+    def shared() -> SharedCache:
+        return SharedCache(engine, clock=lambda: now[0], sleep=clock.sleep)
+
+    stored = shared()
+    stored.get("summary", lambda: ("old", clock.now()), ttl=TTL)
+    with engine.begin() as connection:  # a holder fetching when the clock went back
+        connection.execute(update(katalo_cache).values(holder="other:1:x", lease_until=now[0] + 3))
+    now[0] -= 3600
+    with deadlines.within(10, clock=clock.monotonic):  # a held lease would end this in KataloOutOfTime
+        entry = shared().get("summary", lambda: ("new", clock.now()), ttl=TTL)
+    assert (entry.text, entry.fetched_here) == ("new", True)
