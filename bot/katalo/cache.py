@@ -1,6 +1,6 @@
 """The one cache in front of Katalo: short TTL, single flight, stale fallback.
 
-- Fresh values live `ttl` seconds (cachetools.TTLCache), so a burst of Slack users costs one request.
+- Fresh values live `ttl` seconds (cachetools.TLRUCache), so a burst of Slack users costs one request.
 - Single flight: while one thread fetches a key, others asking for it wait for that same answer
   instead of sending their own request (50 simultaneous `/katalo usage` → 1 upstream request).
 - Errors are never cached: the next call after a failure asks Katalo again.
