@@ -165,3 +165,18 @@ reconcile_checks = Table(
     Column("difference", Text, nullable=False),
     Column("checked_at", UTCDateTime, nullable=False),
 )
+
+# The Katalo cache every process on this database shares (bot/katalo/shared_cache.py): per key, the
+# last good value (as the client's codec writes it, JSON), when it was fetched (for "as of 14:02") and
+# when it was stored on the shared clock (bot/db/clock.py), which decides freshness; and the lease of
+# the one process fetching it now, which the others wait for until `lease_until` at the latest.
+katalo_cache = Table(
+    "katalo_cache",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text),
+    Column("fetched_at", UTCDateTime),
+    Column("stored_at", Float),  # epoch seconds on the shared clock; None until a value is stored
+    Column("holder", String(64)),  # the lease's holder (host:pid:token), None when nobody fetches
+    Column("lease_until", Float, nullable=False, default=0.0),
+)

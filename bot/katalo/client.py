@@ -22,8 +22,10 @@ from bot import __version__
 from bot.config import Settings
 from bot.katalo.budget import Budget, RequestBudget
 from bot.katalo.cache import Fetched, SingleFlightCache
+from bot.katalo.codec import ModelCodec
 from bot.katalo.errors import KataloBadResponse
 from bot.katalo.models import BillingEvent, EventsPage, UsageSummary
+from bot.katalo.shared_cache import SharedCache
 from bot.katalo.transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
 
 SUMMARY_PATH = "/api/v1/usage/summary"
@@ -32,6 +34,10 @@ CURSOR_PARAM = "cursor"  # undocumented; the one place it is named
 MAX_PAGE_LIMIT = 100  # the docs' example; never ask for more
 # A walk of the whole ledger may wait for the budget and sit out a 429, unlike a user's request;
 # each page still ends within total_seconds (a capped 429 of 60 s, twice, plus the requests).
+# The summary is shared with every process on the database when the cache is (bot/katalo/cache.py).
+# Ledger pages are not: their raw records keep Katalo's numbers as Decimal, which no JSON round trip
+# keeps exactly, and the one caller of events_page (reconcile) always refreshes anyway.
+SUMMARY_CODEC = ModelCodec(UsageSummary)
 WALK_RETRY = RetryPolicy(max_attempts=5, max_total_wait=180.0, budget_wait=120.0, total_seconds=300.0)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -67,15 +73,21 @@ class KataloClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, budget: Budget | None = None, **kwargs: Any
+        cls,
+        settings: Settings,
+        *,
+        budget: Budget | None = None,
+        shared: SharedCache | None = None,
+        **kwargs: Any,
     ) -> KataloClient:
-        """A client for the settings' Katalo; `budget` is the one shared by every process on the database
-        (bot/katalo/shared_budget.py, passed by the composition root), else this process's own."""
+        """A client for the settings' Katalo. `budget` and `shared` are the request budget and the cache
+        every process on the database shares (bot/katalo/shared_budget.py, shared_cache.py: passed by
+        the composition root); without them, this process keeps its own."""
         return cls(
             settings.katalo_api_url,
             settings.katalo_key(),
             budget=budget or RequestBudget(settings.katalo_requests_per_minute),
-            cache=SingleFlightCache(settings.katalo_cache_ttl),
+            cache=SingleFlightCache(settings.katalo_cache_ttl, shared=shared),
             **kwargs,
         )
 
@@ -84,6 +96,7 @@ class KataloClient:
         return self.cache.get(
             "summary",
             lambda: self._get(UsageSummary, SUMMARY_PATH),
+            codec=SUMMARY_CODEC,
             refresh=refresh,
             allow_stale=allow_stale,
         )

@@ -23,6 +23,7 @@ from bot.digest.deliver import DigestPoster
 from bot.digest.store import DigestStore
 from bot.katalo.client import KataloClient
 from bot.katalo.shared_budget import SharedBudget
+from bot.katalo.shared_cache import SharedCache
 from bot.ledger.mirror import LedgerMirror
 from bot.services.answers import Answers
 from bot.services.reconcile import Reconciler
@@ -33,9 +34,12 @@ from bot.wiring.deps import Deps
 def build_deps(settings: Settings) -> Deps:
     """Everything listeners and jobs need, built from the settings once."""
     engine = open_database(settings.database_url)
-    # One budget for every process on this database: KATALO_REQUESTS_PER_MINUTE is the bot's total.
+    # One budget and one cache for every process on this database: KATALO_REQUESTS_PER_MINUTE is the
+    # bot's total, and a summary fetched by one process serves them all for KATALO_CACHE_TTL.
     client = KataloClient.from_settings(
-        settings, budget=SharedBudget(engine, settings.katalo_requests_per_minute)
+        settings,
+        budget=SharedBudget(engine, settings.katalo_requests_per_minute),
+        shared=SharedCache(engine),
     )
     mirror = LedgerMirror(engine, client)
     slack = slack_client(settings)

@@ -14,6 +14,7 @@ SUITES = [
     ["tests.benchmarks.ledger", "--events", "1000000", "--json", "bench-results/ledger-sqlite.json"],
     ["tests.benchmarks.charts", "--candidates"],  # candidates that are not installed are skipped
     ["tests.benchmarks.backtest", "--grid"],  # the spike rule over 20 seeds of 180-day ledgers
+    ["tests.benchmarks.instances"],  # 3 `serve`, `clock` and `sync` on PostgreSQL: about 2 minutes
 ]
 
 

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,13 +71,18 @@ class Served:
         return self.process.wait(timeout=20)
 
 
+SERVE = ("-m", "bot", "serve")
+
+
 @contextmanager
-def serving(env: dict[str, str], output_path: Path) -> Iterator[Served]:
-    """`katalo-bot serve` on a free port, up once /healthz answers; SIGTERM (and a clean exit) after."""
+def serving(env: dict[str, str], output_path: Path, command: Sequence[str] = SERVE) -> Iterator[Served]:
+    """`katalo-bot serve` on a free port, up once /healthz answers; SIGTERM (and a clean exit) after.
+
+    `command` is what the interpreter runs: a test may start `serve` with a constant changed."""
     port = free_port()
     with output_path.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
+            [sys.executable, *command],
             env={**env, "PORT": str(port)},
             stdout=output,
             stderr=subprocess.STDOUT,
