@@ -18,8 +18,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -102,8 +102,15 @@ class UsageSummary(_Model):
     access: Access | None = Field(default=None, validation_alias=AliasChoices("access", "entitlement"))
     billing_period: BillingPeriod | None = None
     jobs: Jobs = Jobs()
-    # Its inner shape is undocumented: kept as the API sent it, for display only.
-    rate_limits: dict[str, JsonValue] | None = None
+    # Its inner shape is undocumented: kept as the API sent it, for display only. Numbers in it arrive
+    # as Decimal (the transport reads every JSON decimal so), and a shape we did not expect is dropped:
+    # a line we only show is never a reason to lose the whole summary.
+    rate_limits: dict[str, Any] | None = None
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _display_only(cls, value: object) -> object:
+        return value if isinstance(value, dict) else None
 
 
 class BillingEvent(_Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -77,6 +78,23 @@ def test_sends_the_bearer_key_and_parses_the_summary():
     assert request.headers["Authorization"] == f"Bearer {KEY}"
     assert request.url.path == "/api/v1/usage/summary"
     assert KEY not in str(request.url)
+
+
+@pytest.mark.parametrize(
+    ("rate_limits", "kept"),
+    [
+        ('{"reads_per_minute": 120, "burst": 0.5}', {"reads_per_minute": 120, "burst": Decimal("0.5")}),
+        ('["120 a minute"]', None),
+        ('"standard"', None),
+    ],
+)
+def test_a_summary_with_odd_rate_limits_still_reads(rate_limits, kept):
+    """`rate_limits` is shown only: a decimal in it, or a shape nobody documented, never loses the summary."""
+    body = '{"usage": {"included": 100, "consumed": 40}, "rate_limits": ' + rate_limits + "}"
+    client, _ = make_client(Script(httpx.Response(200, content=body.encode())))
+    summary = client.usage_summary().value
+    assert summary.usage.consumed == 40
+    assert summary.rate_limits == kept
 
 
 @pytest.mark.parametrize(
