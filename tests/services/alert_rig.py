@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import time, tzinfo
+from datetime import datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
@@ -17,10 +19,12 @@ from bot.katalo.budget import RequestBudget
 from bot.katalo.cache import SingleFlightCache
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
-from bot.sandbox import SANDBOX_API_KEY
+from bot.sandbox import SANDBOX_API_KEY, wire
+from bot.sandbox.ledger import SandboxLedger
 from bot.services.alerts.runner import AlertRules, AlertRunner
 from bot.services.alerts.slack import AlertOutcome, AlertSlack
 from bot.wiring.root import slack_client
+from tests.conftest import NOW
 from tests.fakes import FakeClock
 from tests.ledger.helpers import TEST_RETRY
 from tests.stand_ins.slack import SlackDouble
@@ -88,3 +92,39 @@ def said(outcomes: list[AlertOutcome]) -> list[tuple[str, str, str]]:
     """(channel, kind, status) of each thing said in Slack by a check."""
     spoken = ("posted", "found_posted", "updated", "cleared")
     return [(o.channel_id, o.kind, o.status) for o in outcomes if o.status in spoken]
+
+
+BURST = "cfg_burst"
+
+
+@pytest.fixture
+def make_rig(engine, start_sandbox) -> Iterator[Callable[..., tuple[SandboxLedger, AlertRig]]]:
+    """A subscribed channel, a sandbox ledger of 40 days to Tue Nov 24 09:00 UTC, and the runner."""
+    stands: list[SlackDouble] = []
+
+    def make(included: int | None = None, subscribed: bool = True) -> tuple[SandboxLedger, AlertRig]:
+        ledger = SandboxLedger(seed=7, events=2000, now=NOW, included=included)
+        katalo = start_sandbox(ledger)
+        clock = FakeClock(start=NOW)
+        slack = SlackDouble(token=TOKEN, ts_clock=clock.now).start()
+        stands.append(slack)
+        if subscribed:
+            subscribe(engine, CHANNEL, clock)
+        client, runner = make_runner(engine, katalo.url, slack, clock, rules=AlertRules())
+        return ledger, AlertRig(engine, katalo.url, slack, clock, runner.store, client, runner)
+
+    yield make
+    for slack in stands:
+        slack.stop()
+
+
+def burst_on(ledger: SandboxLedger, at: datetime, amount: str = "60.00") -> None:
+    """One upscale event of `amount` from a new config at `at`: a day's spend leaps."""
+    index = ledger.index_at(wire.to_ms(at), ledger.event_count)
+    ledger.override(
+        index, amount_usd=amount, unit_price_usd=amount, usage_type="upscale", config_fingerprint=BURST
+    )
+
+
+def kinds_said(rig: AlertRig, kind: str) -> list[str]:
+    return [status for channel, k, status in said(rig.runner.check()) if k == kind]
