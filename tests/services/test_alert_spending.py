@@ -109,3 +109,41 @@ def _period_spend(rig: AlertRig) -> Decimal:
     from bot.ledger.spend import SpendQueries
 
     return SpendQueries(rig.engine).amount(datetime(2026, 11, 1, tzinfo=NOW.tzinfo), NOW)
+
+
+def test_a_budget_reached_exactly_counts_as_crossed(make_rig):
+    """A budget of exactly twice the spend: 50% is reached, and alerted."""
+    _, rig = make_rig()
+    assert kinds_said(rig, "budget") == []  # no budget yet; the check has synced the mirror
+    rig.store.set_budget(CHANNEL, _period_spend(rig) * 2, "period", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["posted"]
+    [alert] = [m for m in rig.slack.messages(CHANNEL) if m["text"].startswith("Budget:")]
+    assert alert["text"].startswith("Budget: 50% of $")
+
+
+def test_a_monthly_budget_counts_the_local_calendar_month(make_rig):
+    """A monthly budget below November's spend: the 100% alert, for "this month"."""
+    _, rig = make_rig()
+    rig.store.set_budget(CHANNEL, Decimal("5"), "monthly", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["posted"]
+    [alert] = [m for m in rig.slack.messages(CHANNEL) if "budget" in m["text"]]
+    assert alert["text"].startswith("100% reached: the budget of $5.00 for this month is spent")
+    assert rig.store.last_alerts(CHANNEL)["budget"].key == "budget:monthly:2026-11-01T00:00:00+00:00"
+
+
+def test_a_clearly_higher_day_in_the_episode_updates_the_spike_alert(make_rig):
+    """Sun Nov 22 leaps to ~$75, then Mon Nov 23 to ~$215: one alert, updated in place, one thread reply."""
+    ledger, rig = make_rig()
+    burst_on(ledger, datetime(2026, 11, 22, 12, tzinfo=NOW.tzinfo))
+    burst_on(ledger, datetime(2026, 11, 23, 12, tzinfo=NOW.tzinfo), amount="200.00")
+    rig.clock.advance(-timedelta(days=1).total_seconds())  # Mon Nov 23, 09:00: Sunday is the last whole day
+    assert kinds_said(rig, "spike") == ["posted"]
+    rig.clock.advance(timedelta(days=1).total_seconds())
+    assert kinds_said(rig, "spike") == ["updated"]
+    assert kinds_said(rig, "spike") == []
+    alert = rig.store.last_alerts(CHANNEL)["spike"]
+    assert (alert.key, alert.level) == ("spike:2026-11-22", "2026-11-23")
+    [update] = rig.slack.calls("chat.update")
+    assert update.params["text"].startswith("Spend spike on Mon Nov 23: $2")
+    [reply] = [m for m in rig.slack.messages(CHANNEL) if m.get("thread_ts") == alert.ts]
+    assert reply["text"].startswith("Higher again on Mon Nov 23: $2")
