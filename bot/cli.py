@@ -141,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     clock = commands.add_parser(
         "clock",
         help="run the schedules: daily digests, usage alerts, periodic ledger sync (one process)",
-        description="Post each subscribed channel's daily digest at its local time, alert when usage crosses "
-        "ALERT_THRESHOLDS, and keep the ledger mirror current. Safe to run twice (claims in the database).",
+        description="Post each subscribed channel's daily digest at its local time, run every alert check "
+        "every five minutes (plan, access, spikes, pace, budgets), and keep the ledger mirror current. "
+        "Safe to run twice (claims in the database).",
     )
     clock.set_defaults(run=_run_clock)
 

@@ -1,8 +1,9 @@
 """`katalo-bot clock`: the one process that runs schedules (digests, alerts, ledger sync).
 
-Every minute it posts the digests that are due; every five minutes it checks alert thresholds and
-brings the ledger mirror up to date. A failing step is logged and retried on its next turn: the loop
-never dies of one error, and never spins. Several clocks at once are safe (the claims decide), only
+Every minute it posts the digests that are due; every five minutes it runs every alert check
+(bot/services/alerts/runner.py, the same as `katalo-bot alerts`) and brings the ledger mirror up to
+date. A failing step is logged and retried on its next turn: the loop never dies of one error, and
+never spins. Several clocks at once are safe (the claims decide), only
 wasteful.
 
 It logs each digest and alert it posts, and why it skipped one (not due yet, already posted, the
