@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
@@ -67,6 +68,32 @@ def _per_day(pace: Decimal) -> str:
     return f"{units(pace.quantize(Decimal('0.1')).normalize())} units a day"
 
 
+@dataclass(frozen=True)
+class BudgetSpend:
+    """A budget's window [start, end) and what the mirror holds as spent in it up to now."""
+
+    start: datetime
+    end: datetime
+    spent: Decimal
+    what: str  # "billing period" or "month"
+
+
+def budget_spend(
+    queries: SpendQueries, stored: StoredBudget, summary: UsageSummary | None, now: datetime, zone: tzinfo
+) -> BudgetSpend | None:
+    """The spend of the budget's current window; None for a per-period budget while Katalo names no period."""
+    if stored.scope == "monthly":
+        first, end_day = budget_window("monthly", now.astimezone(zone).date(), None)
+        start, end = local_midnight(first, zone), local_midnight(end_day, zone)
+    else:
+        bounds = summary.billing_period if summary is not None else None
+        if bounds is None:
+            return None
+        start, end = bounds.start_at, bounds.end_at
+    what = "month" if stored.scope == "monthly" else "billing period"
+    return BudgetSpend(start, end, queries.amount(start, min(end, now)), what)
+
+
 def evaluate_budget(
     queries: SpendQueries,
     stored: StoredBudget | None,
@@ -77,34 +104,28 @@ def evaluate_budget(
 ) -> Evaluation:
     if stored is None:
         return Evaluation("budget")
-    bounds = summary.billing_period if summary is not None else None
-    if stored.scope == "period" and bounds is None:
+    window = budget_spend(queries, stored, summary, now, zone)
+    if window is None:
         return Evaluation("budget", skipped="Katalo reports no billing period (a monthly budget needs none)")
-    if stored.scope == "monthly":
-        first, end_day = budget_window("monthly", now.astimezone(zone).date(), None)
-        start, end = local_midnight(first, zone), local_midnight(end_day, zone)
-    else:
-        assert bounds is not None
-        start, end = bounds.start_at, bounds.end_at
-    spent = queries.amount(start, min(end, now))
+    start, end, spent = window.start, window.end, window.spent
     check = check_budget(Budget(stored.amount, stored.scope, thresholds), spent, ())
     key = f"budget:{stored.scope}:{start.isoformat()}"
-    window = "month" if stored.scope == "monthly" else "billing period"
-    cleared = _new_window(key, window, start, zone)
+    what = window.what
+    cleared = _new_window(key, what, start, zone)
     if not check.crossed:
         return Evaluation("budget", (), cleared)
     top = check.crossed[-1]
     of = f"{usd(spent)} of {usd(stored.amount)} ({percent(check.fraction)})"
     headline = (
-        f"{top}% reached: the budget of {usd(stored.amount)} for this {window} is spent"
+        f"{top}% reached: the budget of {usd(stored.amount)} for this {what} is spent"
         if top >= 100
-        else f"Budget: {top}% of {usd(stored.amount)} spent this {window}"
+        else f"Budget: {top}% of {usd(stored.amount)} spent this {what}"
     )
     figures = (
-        f"{of} spent since {start.astimezone(zone):%b %-d}; the {window} ends on "
+        f"{of} spent since {start.astimezone(zone):%b %-d}; the {what} ends on "
         f"{(end - timedelta(seconds=1)).astimezone(zone):%b %-d} (spend from the ledger mirror)."
     )
-    view = AlertView("budget", key, headline, figures, f"one alert per threshold per {window}", now, zone)
+    view = AlertView("budget", key, headline, figures, f"one alert per threshold per {what}", now, zone)
     worse = f"Now {top}% reached: {of} spent."
     return Evaluation("budget", (Condition("budget", key, str(top), lambda: view, worse),), cleared)
 
