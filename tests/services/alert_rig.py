@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -44,6 +45,7 @@ class AlertRig:
     store: AlertStore
     client: KataloClient
     runner: AlertRunner
+    katalo: Any = None  # the KataloDouble, where the rig started one
 
     def another_runner(self, engine: Engine | None = None) -> AlertRunner:
         """A second runner (another clock process) on the same database, Katalo and Slack."""
@@ -111,7 +113,7 @@ def make_rig(engine, start_sandbox) -> Iterator[Callable[..., tuple[SandboxLedge
         if subscribed:
             subscribe(engine, CHANNEL, clock)
         client, runner = make_runner(engine, katalo.url, slack, clock, rules=AlertRules())
-        return ledger, AlertRig(engine, katalo.url, slack, clock, runner.store, client, runner)
+        return ledger, AlertRig(engine, katalo.url, slack, clock, runner.store, client, runner, katalo)
 
     yield make
     for slack in stands:

@@ -46,6 +46,20 @@ def test_a_normal_next_day_clears_the_spike_in_its_thread(make_rig):
     assert reply["thread_ts"]
 
 
+def test_yesterday_is_not_judged_until_the_mirror_has_caught_up_after_it(make_rig):
+    """Katalo's ledger failing after midnight: the spike is neither cleared nor judged on a partial day."""
+    ledger, rig = make_rig()
+    burst_on(ledger, datetime(2026, 11, 23, 12, tzinfo=NOW.tzinfo))
+    rig.runner.check()
+    ledger.append(60)
+    rig.clock.advance(timedelta(days=1).total_seconds())
+    rig.katalo.inject("/api/v1/billing/events", status=503, times=None)
+    outcomes = rig.runner.check()
+    assert [o for o in outcomes if o.kind == "spike"] == []
+    rig.katalo.clear_faults()
+    assert kinds_said(rig, "spike") == ["cleared"]
+
+
 def test_an_ordinary_ledger_raises_no_spike(make_rig):
     """The sandbox's steady spend: no spike alert."""
     _, rig = make_rig()

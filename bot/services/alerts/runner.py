@@ -95,9 +95,14 @@ class AlertRunner:
         return outcomes
 
     def _evaluate(self, summary: UsageSummary | None, now: datetime) -> list[Evaluation]:
-        backfilled = self._mirror.state().backfill_done
+        state = self._mirror.state()
         spike = evaluate_spike(
-            self._queries, backfilled=backfilled, params=self._rules.spike, now=now, zone=self._zone
+            self._queries,
+            backfilled=state.backfill_done,
+            synced_at=state.last_success_at,
+            params=self._rules.spike,
+            now=now,
+            zone=self._zone,
         )
         if summary is None:
             waiting = "Katalo's usage summary could not be read"

@@ -21,7 +21,7 @@ from bot.blocks.alerts import AlertView, DriverGroup, DriverRow
 from bot.db.alert_store import PostedAlert
 from bot.formatting import usd
 from bot.ledger.spend import SpendQueries, by_day_and_type
-from bot.periods import day_bounds
+from bot.periods import day_bounds, local_midnight
 from bot.services.alerts.conditions import Condition, Evaluation
 from bot.services.charts import UNSPECIFIED, zone_name
 
@@ -34,14 +34,23 @@ def _day(day: date) -> str:
 
 
 def evaluate_spike(
-    queries: SpendQueries, *, backfilled: bool, params: SpikeParams, now: datetime, zone: tzinfo
+    queries: SpendQueries,
+    *,
+    backfilled: bool,
+    synced_at: datetime | None,
+    params: SpikeParams,
+    now: datetime,
+    zone: tzinfo,
 ) -> Evaluation:
+    """`synced_at`: the mirror's last sync that caught up; yesterday is judged once one ended after it."""
     if not backfilled:
-        return Evaluation(
-            "spike", skipped="the ledger mirror's first sync has not reached the ledger's start"
-        )
+        reason = "the ledger mirror's first sync has not reached the ledger's start"
+        return Evaluation("spike", skipped=reason)
+    today = now.astimezone(zone).date()
+    if synced_at is None or synced_at < local_midnight(today, zone):
+        return Evaluation("spike", skipped="the ledger mirror has not caught up since yesterday ended")
     first = queries.first_event_at()
-    last = now.astimezone(zone).date() - timedelta(days=1)  # the last complete local day
+    last = today - timedelta(days=1)  # the last complete local day
     if first is None or first.astimezone(zone).date() > last:
         return Evaluation("spike", skipped="no complete day of spend yet")
     start = max(first.astimezone(zone).date(), last - timedelta(days=REPLAY_DAYS + WINDOW_DAYS - 1))
