@@ -3,9 +3,10 @@
     .venv/bin/python -m tests.benchmarks.alerts [--events 1000000] [--database-url URL] [--runs 10]
 
 Serves the sandbox from this process (the ledger's now is the real now, so its days are the checks'
-days), syncs it with `katalo-bot sync` (budget lifted), makes yesterday a spike (one $500 event from a
-new config), subscribes one channel, and times, with the Slack stand-in in this process:
-- the first check, which posts the alerts due (spike with its cause, plan, pace);
+days), syncs it with `katalo-bot sync` (budget lifted), makes yesterday a spike (one event from a new
+config worth about twice a day's spend), subscribes one channel, and times, with the Slack stand-in
+in this process:
+- the first check, which posts the alerts due (the spike, with its cause);
 - a steady check, with nothing new to say (what the clock pays every five minutes), median of --runs;
 - composing the spike alert alone (the cause: per-day breakdowns by type, config and job over 29 days).
 Prints a table and writes bench-results/alerts.json. Not part of the test suite.
@@ -62,7 +63,8 @@ def main() -> None:
     ledger = SandboxLedger(events=args.events, now=now)
     noon = datetime.combine(now.date() - timedelta(days=1), clock_time(12), UTC)
     index = ledger.index_at(wire.to_ms(noon), ledger.event_count)
-    ledger.override(index, amount_usd="500.00", unit_price_usd="500.00", config_fingerprint="cfg_burst")
+    burst = f"{args.events / 40 * 0.3 * 2:.2f}"  # about twice a day's spend (~$0.30 an event, 40 days)
+    ledger.override(index, amount_usd=burst, unit_price_usd=burst, config_fingerprint="cfg_burst")
     rows: dict[str, Any] = {"events": args.events, "database": database_url.split(":")[0]}
     with KataloDouble(ledger) as sandbox, SlackDouble(token=TOKEN) as slack:
         seconds, _, line = timed_sync(sandbox.url, database_url)
