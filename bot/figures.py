@@ -54,6 +54,26 @@ class JobTotal:
 
 
 @dataclass(frozen=True)
+class LedgerCheck:
+    """The digest's one-line reconciliation: the usage summary it read against the mirror's period.
+
+    It costs no Katalo request of its own; the previous difference is the one the last
+    `/katalo reconcile` recorded for the period (bot/db/reconcile_checks.py), None before any.
+    """
+
+    consumed: Decimal  # the summary's usage.consumed
+    billable_events: int  # the mirror's billable events in the billing period
+    amount_usd: Decimal  # the mirror's amount in the billing period
+    previous_difference: Decimal | None
+    previous_at: datetime | None
+
+    @property
+    def difference(self) -> Decimal:
+        """Consumed units minus billable events, as `/katalo reconcile` computes it."""
+        return self.consumed - self.billable_events
+
+
+@dataclass(frozen=True)
 class Projection:
     per_day: Decimal  # billable events a day over the trailing week
     run_out: date | None  # local date the included units run out at that pace; None: not this period
@@ -73,6 +93,7 @@ class DigestFigures:
     freshness: Freshness
     as_of: datetime
     set_aside: int = 0  # ledger records the mirror could not store (kept in ledger_set_aside)
+    ledger_check: LedgerCheck | None = None  # None: no summary or no billing period to check against
 
     @property
     def provisional(self) -> bool:

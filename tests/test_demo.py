@@ -30,8 +30,9 @@ def test_without_a_terminal_or_commands_it_plays_the_tour():
     assert "Total: $" in out and "[in the thread]" in out
     assert "Latest ledger events" in out and "> press 1" in out and "\nLedger events\n" in out
     assert "[posted in #C0DEMO]" in out and "Katalo digest" in out and "Period to date" in out
-    # the digest's two charts, shared in its thread, shown by what their alt text says
-    assert out.count("[chart in the thread: katalo-") == 2
+    # the shared spend answer's chart, then the digest's two, each shown by what its alt text says
+    assert out.count("[chart in the thread: katalo-") == 3
+    assert "Shared by @U0ALICE" in out and "[chart in the thread: katalo-daily-spend-" in out
     assert "Plan burn-down, billing period" in out and "Daily spend, " in out
     assert "Traceback" not in result.stderr
 

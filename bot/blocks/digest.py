@@ -21,9 +21,9 @@ from bot.blocks._kit import (
     message,
     section,
 )
+from bot.blocks.digest_health import health_lines
 from bot.figures import DigestFigures
 from bot.formatting import clock_time, percent, plural, progress_bar, units, usd
-from bot.katalo.errors import KataloForbidden, KataloUnauthorized
 
 
 def summarised_day(posted_on: date) -> date:
@@ -52,7 +52,7 @@ def build_digest(figures: DigestFigures, *, late: bool = False, preview: bool = 
     blocks += _yesterday(figures)
     blocks += [divider(), *_period(figures)]
     blocks += _savings(figures)
-    health = _health(figures)
+    health = health_lines(figures)
     if health:
         blocks.append(section("*Health*\n" + "\n".join(health)))
     blocks.append(context(_footer(figures, zone, late=late)))
@@ -144,43 +144,6 @@ def _savings(figures: DigestFigures) -> list[Block]:
         if jobs.failed is not None:
             parts.append(f"{jobs.failed:,} failed jobs this period")
     return [section("*Savings and waste*\n" + " · ".join(parts))]
-
-
-def _health(figures: DigestFigures) -> list[str]:
-    lines = []
-    error = figures.summary_error
-    if isinstance(error, KataloUnauthorized):
-        lines.append(
-            ":key: Katalo rejects the bot's API key: figures for the period are missing. Ask an admin."
-        )
-    elif isinstance(error, KataloForbidden) or (
-        figures.summary is not None
-        and figures.summary.value.access
-        and figures.summary.value.access.enabled is False
-    ):
-        lines.append(":red_circle: *API access is disabled* for this organization: new jobs will be refused.")
-    elif error is not None:
-        lines.append(f":warning: {escape(error.user_message)}")
-    if figures.summary is not None and figures.summary.stale:
-        lines.append(":warning: Period figures are the last known ones (Katalo did not answer).")
-    if not figures.freshness.complete:
-        reason = (
-            figures.freshness.error.user_message if figures.freshness.error else "the sync did not finish"
-        )
-        lines.append(f":hourglass_flowing_sand: The ledger sync is behind ({escape(reason)}).")
-    if figures.set_aside:
-        lines.append(_set_aside_line(figures.set_aside))
-    return lines
-
-
-def _set_aside_line(count: int) -> str:
-    """Records the mirror could not store: their amounts are missing from every figure above."""
-    records = "1 ledger record" if count == 1 else f"{count:,} ledger records"
-    return (
-        f":warning: {records} could not be stored and {'is' if count == 1 else 'are'} left out of these "
-        "figures (kept as received in the ledger_set_aside table; `katalo-bot sync` names them): "
-        "send the event ids to Katalo support."
-    )
 
 
 def _footer(figures: DigestFigures, zone: tzinfo, *, late: bool) -> str:

@@ -31,7 +31,8 @@ def cap(text: str) -> str:
 def daily_spend_alt(figures: DailySpend) -> str:
     """Period, zone, total, the biggest day and the top usage types with their amounts."""
     days = figures.days
-    head = f"Daily spend, {span(days[0].day, days[-1].day)} (days in {figures.zone})"
+    only = f", only {figures.scope}" if figures.scope else ""
+    head = f"Daily spend{only}, {span(days[0].day, days[-1].day)} (days in {figures.zone})"
     if not any(day.total for day in days):
         return cap(f"{head}: no spend in this period.")
     biggest = figures.biggest_day

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.charts.frame import Plot
 
 BAR_SHARE, BAR_MAX = 0.72, 110.0  # of a day's slot; one day alone is not a wall
+MAX_DAYS = 62  # one bar a day stays readable (day labels every other day) for about two months
 
 
 def render_daily_spend(figures: DailySpend) -> Chart:
@@ -29,7 +30,9 @@ def render_daily_spend(figures: DailySpend) -> Chart:
     top = frame.header(
         canvas,
         f"Daily spend · {span(days[0].day, days[-1].day)}",
-        f"Total {usd(figures.total)} · local days in {figures.zone}",
+        f"Total {usd(figures.total)}"
+        + (f" · only {figures.scope}" if figures.scope else "")
+        + f" · local days in {figures.zone}",
     )
     top = frame.legend(canvas, top, [(kind, _colour(i, kind), "box") for i, kind in enumerate(stack.types)])
     heights = [sum((v for v in row if v > 0), ZERO) for row in stack.rows]

@@ -50,10 +50,14 @@ class Stack:
 
 @dataclass(frozen=True)
 class DailySpend:
-    """Spend per local day for a period: consecutive days, oldest first (days without spend included)."""
+    """Spend per local day for a period: consecutive days, oldest first (days without spend included).
+
+    `scope` names a narrowing the figures carry ("type upscale"), said in the subtitle and alt text.
+    """
 
     zone: str
     days: tuple[DaySpend, ...]
+    scope: str = ""
 
     def __post_init__(self) -> None:
         if not self.days:

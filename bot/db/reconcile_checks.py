@@ -1,7 +1,8 @@
 """The last reconciliation's difference per billing period (table reconcile_checks).
 
 `/katalo reconcile` reads the previous difference, then records its own: one row per billing period,
-replaced by each check, so a change between two checks can be flagged.
+replaced by each check, so a change between two checks can be flagged. The digest's Health line only
+reads it (`last`): the full check, with its re-read ledger pages, stays the one that records.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ class LastCheck:
 class ReconcileChecks:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    def last(self, period_start: datetime) -> LastCheck | None:
+        """The difference the last check of this billing period recorded, if any (read only)."""
+        table = reconcile_checks
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(table.c.difference, table.c.checked_at).where(table.c.period_start == period_start)
+            ).first()
+        return LastCheck(Decimal(row.difference), row.checked_at) if row else None
 
     def swap(self, period_start: datetime, difference: Decimal, now: datetime) -> LastCheck | None:
         """Record this check's difference for the period; the one recorded before it, if any.

@@ -37,6 +37,7 @@ TOUR = [
     "/katalo events",
     "press 1",
     "/katalo spend last 7 days by config",
+    "press 1",  # Share to channel: the answer, then its daily chart in the thread
     "@Katalo what did we spend this week?",
     "digest",
 ]

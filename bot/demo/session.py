@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from bot.blocks.terminal import render
 from bot.sandbox.slack_driver import SlackDriver
+from bot.services.export import STILL
 from bot.wiring.deps import Deps
 
 HELP = """Type what you would type in Slack:
@@ -68,7 +69,11 @@ class DemoSession:
         elif ack.text:
             self._show(json.loads(ack.text), "private reply")
         else:
-            self._show(self._driver.slack.wait_for_posts(url, timeout=WAIT_SECONDS)[-1], "private reply")
+            posts = self._driver.slack.wait_for_posts(url, timeout=WAIT_SECONDS)
+            while posts[-1].get("text", "").startswith(STILL):  # an interim note: the answer follows
+                self._show(posts[-1], "private reply")
+                posts = self._driver.slack.wait_for_posts(url, len(posts) + 1, timeout=WAIT_SECONDS)
+            self._show(posts[-1], "private reply")
 
     def _mention(self, text: str) -> None:
         before = len(self._driver.slack.calls("chat.postMessage"))
@@ -99,18 +104,36 @@ class DemoSession:
             return
         slack = self._driver.slack
         before = len(slack.calls("chat.postMessage"))
-        _, url = self._driver.press(self._buttons[number - 1])
+        shared_before = len(slack.uploads(self._driver.channel))
+        button = self._buttons[number - 1]
+        _, url = self._driver.press(button)
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
+            calls = slack.calls("chat.postMessage")  # first: a share's private note follows its post
+            if len(calls) > before:
+                self._show(_posted(calls[-1].params), f"posted in #{self._driver.channel}")
+                if _kind(button) == "spend":  # a shared spend answer: its chart follows in the thread
+                    self._shared_chart(url, shared_before, deadline)
+                return
             if slack.posts(url):
                 self._show(slack.posts(url)[-1], "private reply")
                 return
-            calls = slack.calls("chat.postMessage")
-            if len(calls) > before:
-                self._show(_posted(calls[-1].params), f"posted in #{self._driver.channel}")
-                return
             time.sleep(0.02)
         self._say("(no answer arrived)")
+
+    def _shared_chart(self, url: str, shared_before: int, deadline: float) -> None:
+        """After a spend answer is shared: its chart in the thread, or the private line saying why not."""
+        slack = self._driver.slack
+        while time.monotonic() < deadline:
+            for shared in slack.uploads(self._driver.channel)[shared_before:]:
+                self._say(
+                    f"[chart in the thread: {shared.filename}, {len(shared.data):,} bytes]\n{shared.alt_txt}"
+                )
+                return
+            if slack.posts(url):
+                self._show(slack.posts(url)[-1], "private reply")
+                return
+            time.sleep(0.02)
 
     def _show(self, message: dict[str, Any], where: str) -> None:
         text, self._buttons = render(message, color=self._color)
@@ -127,3 +150,12 @@ class DemoSession:
 
 def _posted(params: dict[str, Any]) -> dict[str, Any]:
     return {"text": params.get("text", ""), "blocks": params.get("blocks", [])}
+
+
+def _kind(button: dict[str, Any]) -> str | None:
+    """The answer a button's value names (the builders put `{"kind": ...}` on every button)."""
+    try:
+        value = json.loads(str(button.get("value")))
+    except ValueError:
+        return None
+    return str(value.get("kind")) if isinstance(value, dict) else None

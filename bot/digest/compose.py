@@ -3,6 +3,10 @@
 Every figure traces to the API: yesterday's come from ledger events in the local day's window (exact
 sums), the period's from the usage summary. The run-out projection is the one estimate, and says
 what it assumes: the trailing 7-day rate of billable events, one generation unit each.
+
+The Health section's reconcile line (`LedgerCheck`) costs no Katalo request: it sets the summary
+already read against the mirror's billing-period totals and the difference the last
+`/katalo reconcile` stored, two database reads. It re-reads no ledger page; the full check does.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, Decimal
 
+from bot.db.reconcile_checks import ReconcileChecks
 from bot.digest.schedule import day_window
-from bot.figures import DigestFigures, Projection
+from bot.figures import DigestFigures, LedgerCheck, Projection
 from bot.katalo.cache import Fetched
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.katalo.models import UsageSummary
 from bot.ledger.mirror import LedgerMirror
+from bot.ledger.spend import SpendQueries
 
 DIGEST_MIRROR_MAX_AGE = 120.0
 DIGEST_MIRROR_TIME_LIMIT = 60.0  # no one is waiting on a scheduled digest; the budget still applies
@@ -50,6 +56,24 @@ def compose_digest(
         freshness=freshness,
         as_of=now,
         set_aside=queries.set_aside_count(),
+        ledger_check=_ledger_check(summary.value if summary else None, mirror),
+    )
+
+
+def _ledger_check(summary: UsageSummary | None, mirror: LedgerMirror) -> LedgerCheck | None:
+    """The summary's consumed units against the mirror's billable events of the billing period."""
+    if summary is None or summary.billing_period is None:
+        return None
+    start, end = summary.billing_period.start_at, summary.billing_period.end_at
+    engine = mirror.store.engine
+    totals = SpendQueries(engine).totals(start, end)
+    last = ReconcileChecks(engine).last(start)
+    return LedgerCheck(
+        consumed=summary.usage.consumed,
+        billable_events=totals.billable_events,
+        amount_usd=totals.amount_usd,
+        previous_difference=last.difference if last else None,
+        previous_at=last.checked_at if last else None,
     )
 
 

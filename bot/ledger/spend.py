@@ -158,16 +158,17 @@ class DayTypeSpend:
 
 
 def by_day_and_type(
-    queries: SpendQueries, days: Sequence[tuple[date, datetime, datetime]]
+    queries: SpendQueries, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = _ALL
 ) -> list[DayTypeSpend]:
     """Amount and billable events of each (day, usage type) that had events, in one query.
 
     `days` as `SpendQueries.by_day` takes them (abutting [start, end) instants, as Period.days()
-    gives); days and types without events are left out. Ordered by day, then usage type.
+    gives); days and types without events are left out. Ordered by day, then usage type. `only`
+    narrows it as it narrows a spend answer (a shared answer's chart shows the answer's filters).
     """
     if not days:
         return []
-    source = window_rows([*(start for _, start, _ in days), days[-1][2]], SpendFilter())
+    source = window_rows([*(start for _, start, _ in days), days[-1][2]], only)
     index = day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
     kind = source.c.usage_type
     micros, billable, _ = sums(source)

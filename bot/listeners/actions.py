@@ -12,9 +12,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import slack_ids
-from bot.blocks._kit import Message, message
+from bot.blocks._kit import Message, escape, message, section
 from bot.blocks.replies import build_refusal
 from bot.listeners.guard import apologise_on_error
+from bot.services.spend_chart import post_chart
 from bot.wiring.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,26 @@ def handle_share(deps: Deps, body: dict[str, Any], respond: Respond, client: Web
         respond(replace_original=False, response_type="ephemeral", **build_refusal())
         return
     user, channel = body["user"]["id"], _channel(body)
-    shared, worth_sharing = deps.answers.shareable(_value(body), shared_by=user)
-    if not worth_sharing:  # an error or help is for the one who pressed, not for the channel
-        respond(replace_original=False, response_type="ephemeral", **shared)
+    shared = deps.answers.for_channel(_value(body), shared_by=user)
+    if not shared.worth_sharing:  # an error or help is for the one who pressed, not for the channel
+        respond(replace_original=False, response_type="ephemeral", **shared.message)
         return
     try:
-        client.chat_postMessage(channel=channel, **shared)
+        posted = client.chat_postMessage(channel=channel, **shared.message)
     except SlackApiError as error:
         reason = error.response.get("error")
         log.warning("sharing to %s failed: %s", channel, reason)
         text = _CANNOT_POST.get(reason, "Slack would not take the message just now. Try again in a minute.")
         respond(replace_original=False, response_type="ephemeral", **message(text, []))
+        return
+    # The text is out; a spend answer's chart follows in its thread, best effort (spend_chart).
+    note = post_chart(client, shared, channel=channel, thread_ts=str(posted["ts"]))
+    if note is not None:
+        respond(
+            replace_original=False,
+            response_type="ephemeral",
+            **message(escape(note), [section(escape(note))]),
+        )
 
 
 def _privately(respond: Respond) -> Callable[[Message], Any]:

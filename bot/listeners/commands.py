@@ -50,7 +50,10 @@ def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
         exports = LedgerExports(
             deps.client, deps.mirror, deps.slack, zone=deps.settings.report_zone, now=deps.now
         )
-        message = exports.send(intent, body["user_id"])
+        # One "still exporting" note when it takes long; the file's own line follows when it is out.
+        message = exports.send(
+            intent, body["user_id"], interim=lambda note: respond(response_type="ephemeral", **note)
+        )
     elif isinstance(intent, ReconcileIntent):  # private, with Share to channel (answers.shareable)
         message = deps.answers.reconcile()
     else:

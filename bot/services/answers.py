@@ -32,6 +32,7 @@ from bot.parsing import (
 )
 from bot.services.reconcile import Reconciler
 from bot.services.spend import Spend
+from bot.services.spend_chart import ChannelAnswer
 from bot.spend_parsing import BadSpend, SpendQuestion, parse_spend
 
 MIRROR_MAX_AGE = 60.0  # seconds: an answer from the mirror is at most this far behind the ledger
@@ -83,6 +84,25 @@ class Answers:
 
     def shareable(self, value: dict[str, Any], *, shared_by: str | None = None) -> tuple[Message, bool]:
         """The answer for a button's value, and whether it is one worth sharing (not an error or help)."""
+        if value.get("kind") == "spend" and isinstance(value.get("q"), str):
+            question = parse_spend(value["q"])
+            if isinstance(question, SpendQuestion):
+                return self.spend_answer(question, shared_by=shared_by)
+            return build_bad_spend(question.problem), False
+        return self._shareable(value, shared_by=shared_by)
+
+    def for_channel(self, value: dict[str, Any], *, shared_by: str) -> ChannelAnswer:
+        """What Share posts for a button's value: the answer, and for a spend answer its daily chart."""
+        question = parse_spend(value["q"]) if isinstance(value.get("q"), str) else None
+        if value.get("kind") == "spend" and isinstance(question, SpendQuestion):
+            assert self.spend is not None  # set in __post_init__
+            try:
+                return self.spend.for_channel(question, shared_by=shared_by)
+            except KataloError as error:
+                return ChannelAnswer(build_error(error), False)
+        return ChannelAnswer(*self.shareable(value, shared_by=shared_by))
+
+    def _shareable(self, value: dict[str, Any], *, shared_by: str | None) -> tuple[Message, bool]:
         try:
             kind = value.get("kind")
             if kind == "usage":
@@ -98,11 +118,6 @@ class Answers:
                     before=before, after=after, inclusive=inclusive, shared_by=shared_by
                 )
                 return message, True
-            if kind == "spend" and isinstance(value.get("q"), str):
-                question = parse_spend(value["q"])
-                if isinstance(question, SpendQuestion):
-                    return self.spend_answer(question, shared_by=shared_by)
-                return build_bad_spend(question.problem), False
             if kind == "reconcile":
                 return self.reconcile(shared_by=shared_by), True
         except KataloError as error:

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from bot.blocks._kit import Message, code, escape, mention, message, section, truncate
 from bot.charts.alt import span
-from bot.charts.daily import render_daily_spend
+from bot.charts.daily import MAX_DAYS, render_daily_spend
 from bot.formatting import usd
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
@@ -26,7 +26,7 @@ from bot.periods import Period, PeriodSpec, resolve
 from bot.services.charts import daily_spend, share_chart, zone_name
 from bot.services.spend import MIRROR_MAX_AGE, MIRROR_TIME_LIMIT, billing_bounds
 
-MAX_CHART_DAYS = 62  # one bar a day stays readable for about two months
+MAX_CHART_DAYS = MAX_DAYS  # what the daily chart can draw
 
 
 @dataclass

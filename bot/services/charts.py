@@ -22,11 +22,12 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.charts.figures import BurnDown, Chart, DailySpend
 from bot.charts.figures import DaySpend as ChartDay
 from bot.katalo.models import UsageSummary
-from bot.ledger.spend import SpendQueries, by_day_and_type
+from bot.ledger.spend import SpendFilter, SpendQueries, by_day_and_type
 from bot.periods import BillingBounds, Period, PeriodSpec, resolve
 
 log = logging.getLogger(__name__)
 
+NO_FILTER = SpendFilter()
 UNSPECIFIED = "unspecified"  # a usage type the ledger left empty, as the digest names it
 UPLOAD_FIXES = {  # what to do about the refusals a user can fix
     "missing_scope": "reinstall the app so that it has the files:write scope",
@@ -41,15 +42,19 @@ def zone_name(zone: tzinfo) -> str:
     return str(getattr(zone, "key", None) or zone)
 
 
-def daily_spend(queries: SpendQueries, period: Period, now: datetime) -> DailySpend:
-    """Spend of each local day of `period` that has begun by `now`, by usage type (every day listed)."""
+def daily_spend(
+    queries: SpendQueries, period: Period, now: datetime, only: SpendFilter = NO_FILTER, scope: str = ""
+) -> DailySpend:
+    """Spend of each local day of `period` that has begun by `now`, by usage type (every day listed);
+    `only` narrows it, and `scope` says how in the chart (DailySpend.scope)."""
     days = [day for day in period.days() if day[1] < now]
     by_date: dict[date, dict[str, Decimal]] = {day: {} for day, _, _ in days}
-    for cell in by_day_and_type(queries, days):
+    for cell in by_day_and_type(queries, days, only):
         kinds = by_date[cell.day]
         kind = cell.usage_type or UNSPECIFIED
         kinds[kind] = kinds.get(kind, Decimal(0)) + cell.amount_usd
-    return DailySpend(zone_name(period.zone), tuple(ChartDay(day, kinds) for day, kinds in by_date.items()))
+    days_spent = tuple(ChartDay(day, kinds) for day, kinds in by_date.items())
+    return DailySpend(zone_name(period.zone), days_spent, scope)
 
 
 def burn_down(

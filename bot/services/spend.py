@@ -15,12 +15,14 @@ from datetime import UTC, datetime, tzinfo
 
 from bot.blocks._kit import Message
 from bot.blocks.spend import CHART_DAYS, TOP_ROWS, SpendReport, build_bad_spend, build_spend
+from bot.charts.figures import DailySpend
 from bot.figures import Freshness, SpendRow
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.spend import SpendFilter, SpendQueries
 from bot.periods import BillingBounds, Period, PeriodProblem, PeriodSpec, previous, resolve
+from bot.services.spend_chart import ChannelAnswer, chart_for
 from bot.spend_parsing import SpendQuestion
 
 MIRROR_MAX_AGE = 60.0  # as bot.services.answers: an answer from the mirror is at most this far behind
@@ -41,27 +43,41 @@ class Spend:
 
     def answer(self, question: SpendQuestion, *, shared_by: str | None = None) -> tuple[Message, bool]:
         """The answer, and True; or a sentence saying why it cannot be answered, and False."""
+        answered = self._answer(question, shared_by=shared_by, charted=False)
+        return answered.message, answered.worth_sharing
+
+    def for_channel(self, question: SpendQuestion, *, shared_by: str) -> ChannelAnswer:
+        """The answer as shared to a channel, with its daily chart's figures (bot.services.spend_chart)."""
+        return self._answer(question, shared_by=shared_by, charted=True)
+
+    def _answer(self, question: SpendQuestion, *, shared_by: str | None, charted: bool) -> ChannelAnswer:
         freshness = self.mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT)
         now = self.now()
         spec = question.period or PeriodSpec("this_period")
         billing = billing_bounds(self.client) if spec.kind in _BILLING_KINDS else None
         period = resolve(spec, now=now, zone=self.zone, billing=billing)
         if isinstance(period, PeriodProblem):
-            return build_bad_spend(period.sentence), False
+            return ChannelAnswer(build_bad_spend(period.sentence), False)
         checked = self._check_filters(question)
         if isinstance(checked, str):
-            return build_bad_spend(checked), False
+            return ChannelAnswer(build_bad_spend(checked), False)
         question = replace(checked, period=spec)
-        return build_spend(self._report(question, period, freshness, now), shared_by=shared_by), True
+        report, chart = self._report(question, period, freshness, now, charted=charted)
+        answer = build_spend(report, shared_by=shared_by)
+        if isinstance(chart, str):
+            return ChannelAnswer(answer, True, no_chart=chart)
+        return ChannelAnswer(answer, True, chart=chart)
 
     def _report(
-        self, question: SpendQuestion, period: Period, freshness: Freshness, now: datetime
-    ) -> SpendReport:
+        self, question: SpendQuestion, period: Period, freshness: Freshness, now: datetime, *, charted: bool
+    ) -> tuple[SpendReport, DailySpend | str | None]:
+        """The answer's figures, and (when `charted`) its daily chart's, all read in one snapshot."""
         only = SpendFilter(question.types, question.configs)
         # Days not yet begun (the rest of "this month") have nothing to show: they are left out.
         begun = [day for day in period.days() if day[1] < now]
         before = previous(period, now)
         with self.queries.snapshot() as queries:  # one snapshot: rows and others add up to the total
+            chart = chart_for(queries, question, period, now) if charted else None
             days = queries.by_day(begun, only) if _wants_days(question, period) else []
             if question.breakdown == "day":
                 ranked = sorted((d for d in days if d.events), key=lambda d: (-d.amount_usd, d.day))
@@ -71,7 +87,7 @@ class Spend:
                 rows, groups = queries.top(period.start, period.end, question.breakdown, only, limit=TOP_ROWS)
             totals = queries.totals(period.start, period.end, only)
             previous_amount = queries.amount(before.start, before.end, only)
-        return SpendReport(
+        report = SpendReport(
             question=question,
             period=period,
             totals=totals,
@@ -83,6 +99,7 @@ class Spend:
             freshness=freshness,
             now=now,
         )
+        return report, chart
 
     def _check_filters(self, question: SpendQuestion) -> SpendQuestion | str:
         """The question with its usage types as the mirror spells them, or a sentence naming the unknown."""

@@ -5,8 +5,9 @@
 Serves the sandbox from this process and runs `katalo-bot sync` as its own process (so the sync's
 peak RSS is its own, measured by wait4), with the request budget lifted; then times the queries in
 this process, and spend answers (`--spend`: every period x breakdown, with and without a filter, as
-`/katalo spend` answers them, p50/p99 and Katalo requests per answer). Prints a table and writes it
-as JSON. Not part of the test suite (pytest collects
+`/katalo spend` answers them, p50/p99 and Katalo requests per answer), and (`--share`) what Share adds
+to a spend answer (its chart's figures in the same snapshot, and drawing it) and what the digest's
+reconcile line costs. Prints a table and writes it as JSON. Not part of the test suite (pytest collects
 only test_*.py).
 """
 
@@ -28,8 +29,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.blocks.digest import build_digest
+from bot.charts.daily import render_daily_spend
 from bot.db import open_database
-from bot.digest.compose import compose_digest
+from bot.digest.compose import _ledger_check, compose_digest
 from bot.katalo.budget import RequestBudget
 from bot.katalo.cache import SingleFlightCache
 from bot.katalo.client import KataloClient
@@ -87,6 +89,7 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=40.0, help="the span the events spread over")
     parser.add_argument("--spend", action="store_true", help="also time spend answers (slow)")
     parser.add_argument("--runs", type=int, default=25, help="answers timed per spend question")
+    parser.add_argument("--share", action="store_true", help="also time a shared answer's chart")
     parser.add_argument("--json", default="bench-results/ledger.json")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="katalo-bench-"))
@@ -110,6 +113,8 @@ def main() -> None:
         rows.update(digest_figures(sandbox, database_url))
         if args.spend:
             rows.update(spend_figures(sandbox, database_url, args.runs))
+        if args.share:
+            rows.update(share_figures(sandbox, database_url, args.runs))
     engine = open_database(database_url)
     queries = LedgerQueries(engine)
     with engine.connect() as connection:
@@ -174,6 +179,38 @@ def spend_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[s
                 label = f"spend {name} by {by}{' type:upscale' if only else ''}"
                 figures[label + " p50/p99 ms"] = f"{statistics.median(samples):.1f} / {p99:.1f}"
     figures["spend most Katalo requests per answer"] = most_requests
+    engine.dispose()
+    return figures
+
+
+def share_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[str, Any]:
+    """Median ms of a spend answer, the same answer for Share (with its chart's figures), drawing the
+    chart; and of the digest's reconcile line (the period's totals and the stored check)."""
+    engine = open_database(database_url)
+    client = KataloClient(
+        sandbox.url, SANDBOX_API_KEY, budget=RequestBudget(100_000), cache=SingleFlightCache(60)
+    )
+    mirror = LedgerMirror(engine, client, now=lambda: max(datetime.now(UTC), sandbox.ledger.now))
+    spend = Spend(client, mirror, zone=ZoneInfo("Europe/Berlin"))
+    spend.answer(SpendQuestion())  # the first answer catches the mirror up: not what is timed
+    figures: dict[str, Any] = {}
+    periods = {"last 7 days": 7, "last 31 days": 31, "last 62 days": 62}
+    for name, days in periods.items():
+        question = SpendQuestion(period=PeriodSpec("last_days", days=days))
+        shared = spend.for_channel(question, shared_by="U0BENCH")
+        if shared.chart is None:
+            raise RuntimeError(f"no chart for {name}: {shared.no_chart}")
+        chart = shared.chart
+        private = median_ms(lambda q=question: spend.answer(q), runs)
+        public = median_ms(lambda q=question: spend.for_channel(q, shared_by="U0BENCH"), runs)
+        drawn = median_ms(lambda c=chart: render_daily_spend(c), runs)
+        figures[f"share {name}: answer / answer with chart figures / draw ms p50"] = (
+            f"{private:.1f} / {public:.1f} / {drawn:.1f}"
+        )
+    summary = client.usage_summary().value
+    figures["digest reconcile line ms p50"] = round(
+        median_ms(lambda: _ledger_check(summary, mirror), runs), 1
+    )
     engine.dispose()
     return figures
 

@@ -1,10 +1,17 @@
-"""The digest's Health section counts the ledger records the mirror could not store."""
+"""The digest's Health section: ledger records the mirror could not store, and its reconcile line."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from bot.db.reconcile_checks import ReconcileChecks
 from tests.digest.conftest import CHANNEL
+
+SUMMARY = "/api/v1/usage/summary"
+EVENTS = "/api/v1/billing/events"
 
 
 def _health(message: dict[str, Any]) -> str:
@@ -41,3 +48,57 @@ def test_a_clean_ledger_says_nothing_about_set_aside_records(rig):
     rig.clock.advance(30 * 60)
     rig.poster.run_due()
     assert "could not be stored" not in str(rig.slack.messages(CHANNEL)[0]["blocks"])
+
+
+def _period_figures(rig) -> tuple[int, Decimal]:
+    """Billable events and the amount of the sandbox's billing period, summed from its own events."""
+    period = rig.katalo.ledger.summary()["billing_period"]
+    start, end = (datetime.fromisoformat(period[k].replace("Z", "+00:00")) for k in ("start_at", "end_at"))
+    billable, amount = 0, Decimal("0.00")
+    for event in rig.katalo.ledger.iter_events():
+        if start <= datetime.fromisoformat(event["created_at"].replace("Z", "+00:00")) < end:
+            billable += bool(event["billable"])
+            amount += Decimal(event["amount_usd"] or 0)
+    return billable, amount
+
+
+def test_the_health_section_says_the_mirror_and_katalo_agree(rig):
+    """The summary's consumed units equal the mirror's billable events: one line saying so, with both."""
+    rig.clock.advance(30 * 60)
+    rig.poster.run_due()
+    billable, amount = _period_figures(rig)
+    assert rig.katalo.ledger.summary()["usage"]["consumed"] == billable
+    assert (
+        f":white_check_mark: Reconcile: the mirror and Katalo agree ({billable:,} billable events, "
+        f"{billable:,} units consumed, ${amount:,.2f} this period)."
+    ) in _health(rig.slack.messages(CHANNEL)[0])
+
+
+def test_a_difference_that_moved_since_the_last_check_asks_for_reconcile(rig):
+    """The last `/katalo reconcile` found them level; Katalo now counts 7 more units: flagged, what to do."""
+    body = rig.katalo.ledger.summary()
+    start = datetime.fromisoformat(body["billing_period"]["start_at"].replace("Z", "+00:00"))
+    ReconcileChecks(rig.engine).swap(start, Decimal(0), datetime(2026, 11, 20, 14, 5, tzinfo=UTC))
+    body["usage"]["consumed"] += 7
+    rig.katalo.inject(SUMMARY, status=200, body=json.dumps(body).encode(), times=None)
+    rig.clock.advance(30 * 60)
+    rig.poster.run_due()
+    billable, amount = _period_figures(rig)
+    assert (
+        f":warning: Reconcile: the mirror and Katalo differ by 7 units, 7 more than at the check of "
+        f"Nov 20 15:05 CET ({billable:,} billable events, {billable + 7:,} units consumed, "
+        f"${amount:,.2f} this period): run `/katalo reconcile`."
+    ) in _health(rig.slack.messages(CHANNEL)[0])
+
+
+def test_the_reconcile_line_reads_no_ledger_page_and_records_no_check(rig):
+    """Its cost: the summary the digest reads anyway, and the database; the stored check is left as it was."""
+    rig.clock.advance(30 * 60)
+    assert rig.mirror.ensure_fresh(120, 60).complete  # fresh: the digest's own sync has nothing to read
+    rig.katalo.reset_requests()
+    rig.poster.run_due()
+    assert "Reconcile: the mirror and Katalo agree" in _health(rig.slack.messages(CHANNEL)[0])
+    assert (rig.katalo.request_count(SUMMARY), rig.katalo.request_count(EVENTS)) == (1, 0)
+    body = rig.katalo.ledger.summary()
+    start = datetime.fromisoformat(body["billing_period"]["start_at"].replace("Z", "+00:00"))
+    assert ReconcileChecks(rig.engine).last(start) is None

@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,8 +21,16 @@ from bot.ledger.export import COLUMNS
 from bot.services import export
 from tests.e2e.conftest import Bot
 from tests.e2e.test_spend import ZONE, ask, shown, spent
+from tests.services.test_still_working import Threshold
 
 DM = "D0ALICE"  # the stand-in's DM with U0ALICE
+
+
+@pytest.fixture(autouse=True)
+def no_interim_note(monkeypatch) -> None:
+    """The 5-second threshold never passes unless a test says so (`threshold`): on a busy machine a
+    small export could take that long, and a note would come before the answer these tests read."""
+    monkeypatch.setattr(export, "wait_for_done", lambda done, seconds: True)
 
 
 @pytest.fixture
@@ -133,3 +142,87 @@ def test_someone_outside_the_allowlist_gets_the_refusal_and_no_file(make_bot, ha
     assert "limited to certain people" in ack.json()["text"]
     handled.wait("handle_command")
     assert bot.slack.calls("conversations.open") == [] and bot.slack.uploads() == []
+
+
+class Watched(export.StillWorking):
+    """The real watch, kept where the test can wait for its watcher to be done deciding."""
+
+    started: ClassVar[list[export.StillWorking]] = []
+
+    def __enter__(self) -> export.StillWorking:
+        Watched.started.append(self)
+        return super().__enter__()
+
+
+@pytest.fixture
+def threshold(monkeypatch) -> Iterator[Threshold]:
+    """The export's 5-second threshold on a fake timer: it passes when the test says so."""
+    fake = Threshold()
+    monkeypatch.setattr(export, "wait_for_done", fake.wait)
+    Watched.started = []
+    monkeypatch.setattr(export, "StillWorking", Watched)
+    yield fake
+    fake.passes()  # lets a watcher still waiting go
+
+
+def hold_writing(monkeypatch, gate) -> None:
+    """The export stops before writing its rows (after counting them) until the gate opens."""
+    real = export._write
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        gate.sleep(0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export, "_write", held)
+
+
+def test_a_long_export_gets_one_still_exporting_note_then_the_file(
+    export_bot, threshold, gate, monkeypatch, handled
+):
+    """Held past the threshold: one private note with the count, then the file and its usual line."""
+    hold_writing(monkeypatch, gate)
+    events = sandbox_events(export_bot, date(2026, 11, 1), date(2026, 11, 14))
+    ack, url = export_bot.command("export 2026-11-01..2026-11-14")
+    assert ack.status_code == 200 and not ack.text  # acknowledged at once, empty
+    gate.wait_held()
+    threshold.passes()
+    [note] = export_bot.slack.wait_for_posts(url)
+    assert note["response_type"] == "ephemeral"
+    assert note["text"] == (
+        f"Still exporting {len(events):,} events for Nov 1 - Nov 14, 2026; the file will arrive in a DM."
+    )
+    assert export_bot.slack.uploads() == []
+    gate.open()
+    handled.wait("handle_command")
+    assert [post["text"] for post in export_bot.slack.posts(url)] == [
+        note["text"],
+        "Sent to you in a direct message: the ledger events of Nov 1 - Nov 14, 2026.",
+    ]
+    assert threshold.asked == [export.NOTE_AFTER] and len(export_bot.slack.uploads(DM)) == 1
+
+
+def test_an_export_done_before_the_threshold_gets_no_note(export_bot, threshold, handled):
+    """The time runs out only after the file is out: the watcher ends without a word."""
+    _, url = export_bot.command("export 2026-11-01..2026-11-14")
+    handled.wait("handle_command")
+    threshold.passes()
+    [watch] = Watched.started
+    watch.thread.join(10)
+    assert not watch.thread.is_alive()
+    assert [post["text"] for post in export_bot.slack.posts(url)] == [
+        "Sent to you in a direct message: the ledger events of Nov 1 - Nov 14, 2026."
+    ]
+
+
+def test_an_export_from_a_mirror_that_could_not_catch_up_says_it_may_miss_events(export_bot):
+    """Katalo's ledger fails during the export's sync: the file goes, and both its line and the
+    private answer say it may miss events and to export again, rather than pass for complete."""
+    export_bot.katalo.inject("/api/v1/billing/events", status=500, times=None)
+    reply = ask(export_bot, "export 2026-11-01..2026-11-14")
+    [shared] = export_bot.slack.uploads(DM)
+    behind = "The ledger mirror had not caught up with Katalo ("
+    again = "), so the file may miss events: export again in a few minutes."
+    assert reply["text"].startswith(f"{export.SENT}: the ledger events of Nov 1 - Nov 14, 2026. {behind}")
+    assert reply["text"].endswith(again)
+    assert shared.initial_comment is not None and behind in shared.initial_comment
+    assert shared.initial_comment.endswith(again)

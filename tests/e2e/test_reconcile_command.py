@@ -110,3 +110,29 @@ def test_share_posts_the_reconciliation_in_the_channel(synced):
     [call] = synced.slack.wait_for_calls("chat.postMessage")
     text = shown(call.params)
     assert "Shared by <@U0ALICE>" in text and "match the mirror." in text and "Share to channel" not in text
+
+
+def test_the_digest_says_in_one_line_whether_the_mirror_and_katalo_agree(make_bot):
+    """`/katalo reconcile` finds them level; the digest preview agrees; Katalo then counts 7 more units
+    and the next preview flags it against that check, with what to do."""
+    bot = make_bot({"KATALO_CACHE_TTL": "0"})
+    ask(bot, "events")
+    ask(bot, "reconcile")
+    billable = billable_in_period(bot)
+    before = bot.katalo.request_count(EVENTS)
+    agreeing = shown(ask(bot, "digest preview"))
+    assert (
+        f"Reconcile: the mirror and Katalo agree ({billable:,} billable events, {billable:,} units"
+        in agreeing
+    )
+    assert bot.katalo.request_count(EVENTS) == before  # no ledger page read again for the line
+    body = bot.katalo.ledger.summary()
+    body["usage"]["consumed"] += 7
+    bot.katalo.inject(SUMMARY, status=200, body=json.dumps(body).encode(), times=None)
+    differing = shown(ask(bot, "digest preview"))
+    assert (
+        ":warning: Reconcile: the mirror and Katalo differ by 7 units, 7 more than at the check of "
+        in differing
+    )
+    assert f"({billable:,} billable events, {billable + 7:,} units consumed, $" in differing
+    assert differing.count("run `/katalo reconcile`") == 1

@@ -121,6 +121,11 @@ class SlackDouble(SlackStandIn):
                 if channel in (None, m.get("channel"))
             ]
 
+    def message_ts(self, channel: str | None = None) -> list[str]:
+        """The ts Slack gave each successful chat.postMessage (to one channel), in order."""
+        with self._changed:
+            return [str(m[_TS]) for m in self._messages if channel in (None, m.get("channel"))]
+
     def reset(self) -> None:
         """Forget recorded calls, messages and posts; faults, response URLs and the ts sequence stay."""
         with self._changed:
