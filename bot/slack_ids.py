@@ -34,3 +34,4 @@ ALERT_SNOOZE_DAY = "alert_snooze_day"
 ALERT_SNOOZE_WEEK = "alert_snooze_week"
 ALERT_MUTE_PERIOD = "alert_mute_period"
 ALERT_ACTION_IDS = (ALERT_ACKNOWLEDGE, ALERT_SNOOZE_DAY, ALERT_SNOOZE_WEEK, ALERT_MUTE_PERIOD)
+ALERT_ACTIONS_BLOCK = "katalo_alert_actions"  # the block holding them, at the end of every alert

@@ -5,14 +5,14 @@ it was fetched and stored, and the lease of the process fetching it now (bot/kat
 so a burst of questions spread over several `web` processes costs one request to Katalo.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
