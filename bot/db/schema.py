@@ -165,3 +165,73 @@ reconcile_checks = Table(
     Column("difference", Text, nullable=False),
     Column("checked_at", UTCDateTime, nullable=False),
 )
+
+# Issue 13's alerts (bot/db/alert_store.py). A kind turned on or off explicitly in a channel; a
+# channel without a row for a kind gets the default (see AlertStore.enabled_kinds).
+alert_kinds = Table(
+    "alert_kinds",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("changed_by", String(32), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
+# The latest snooze or mute of a kind in a channel; active while `until` is in the future.
+alert_silences = Table(
+    "alert_silences",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("mode", String(8), nullable=False),  # snooze | mute
+    Column("until", UTCDateTime, nullable=False),
+    Column("by_user", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# A channel's budget in money; its alerts post in that channel.
+alert_budgets = Table(
+    "alert_budgets",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("amount_micros", MicroDollars, nullable=False),
+    Column("scope", String(8), nullable=False),  # period | monthly
+    Column("set_by", String(32), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+
+# Every alert message posted, keyed by the condition it reports ("plan:<period start>",
+# "spike:<day the episode opened>", …): its ts (updated in place when the condition worsens), its
+# level (the threshold or date it shows), and whether it was acknowledged or has cleared.
+alert_posts = Table(
+    "alert_posts",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("alert_key", String(128), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("message_ts", String(32), nullable=False),
+    Column("posted_at", UTCDateTime, nullable=False),
+    Column("headline", String(300), nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("acknowledged_by", String(32)),
+    Column("acknowledged_at", UTCDateTime),
+    Column("cleared_at", UTCDateTime),
+    Index("ix_alert_posts_channel_ts", "channel_id", "message_ts"),
+)
+
+# One claim per (channel, alert key, step): step is "post", "level:<level>" (an update in place and
+# its thread reply) or "clear". state: posting (claimed), done, failed (retried later).
+alert_steps = Table(
+    "alert_steps",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("alert_key", String(128), primary_key=True),
+    Column("step", String(64), primary_key=True),
+    Column("claim_id", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("message_ts", String(32)),
+    Column("last_error", String(300)),
+)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.db.alert_store import AlertStore
 from bot.db.receipts import EventReceipts
 from bot.digest.alerts import AlertChecker
 from bot.digest.commands import DigestCommands
@@ -33,4 +34,5 @@ class Deps:
     poster: DigestPoster
     digests: DigestCommands
     alerts: AlertChecker
+    alert_store: AlertStore
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

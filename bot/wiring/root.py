@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.db import open_database
+from bot.db.alert_store import AlertStore
 from bot.db.receipts import EventReceipts
 from bot.digest.alerts import AlertChecker
 from bot.digest.commands import DigestCommands
@@ -65,6 +66,7 @@ def build_deps(settings: Settings) -> Deps:
         poster=poster,
         digests=DigestCommands(poster, slack, settings.digest_time, settings.digest_timezone),
         alerts=alerts,
+        alert_store=AlertStore(engine),
     )
 
 
