@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -86,7 +87,9 @@ def post_alert(bot: Bot, store: AlertStore, kind: str = "spike", *, record: bool
     return {"type": "message", "user": "UBOT", "bot_id": "BBOT", "ts": posted["ts"], **built}
 
 
-def press(bot: Bot, alert: dict[str, Any], label: str, *, user: str = ALLOWED) -> str:
+def press(
+    bot: Bot, alert: dict[str, Any], label: str, *, user: str = ALLOWED, send_message: bool = True
+) -> str:
     """Press a button of `alert` as Slack does; the press's response_url."""
     url = bot.slack.new_response_url()
     element = next(
@@ -122,6 +125,8 @@ def press(bot: Bot, alert: dict[str, Any], label: str, *, user: str = ALLOWED) -
             }
         ],
     }
+    if not send_message:
+        del payload["message"]
     response = bot.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM)
     assert response.status_code == 200
     return url
@@ -220,3 +225,25 @@ def test_a_button_on_an_alert_the_store_does_not_know_gets_a_sentence(bot, store
     assert reply["replace_original"] is False and reply["response_type"] == "ephemeral"
     assert "I have no record of this alert" in "\n".join(displayed_texts(reply))
     assert store.silences(bot.channel, datetime.now(UTC)) == {}
+
+
+def test_the_time_is_on_the_channels_digest_clock(bot, store):
+    """A channel whose digest runs on Tokyo time sees the acknowledgement's time in Tokyo."""
+    _, url = bot.command("digest on 09:00 Asia/Tokyo")
+    bot.slack.wait_for_posts(url)
+    alert = post_alert(bot, store)
+    before = datetime.now(UTC)
+    [reply] = bot.slack.wait_for_posts(press(bot, alert, "Acknowledge"))
+    after = datetime.now(UTC)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    expected = {f"at {moment.astimezone(tokyo):%H:%M}" for moment in (before, after)}  # a minute may turn
+    assert any(status_lines(reply)[0].endswith(e) for e in expected)
+
+
+def test_a_press_without_a_copy_of_the_message_is_recorded_and_said_privately(bot, store):
+    """Slack sends the message with every press on one; without it, nothing to edit, but the press counts."""
+    alert = post_alert(bot, store)
+    url = press(bot, alert, "Snooze 1 week", send_message=False)
+    [reply] = bot.slack.wait_for_posts(url)
+    assert reply["replace_original"] is False and reply["text"].startswith(":zzz: Snoozed by <@U0ALICE>")
+    assert "spike" in store.silences(bot.channel, datetime.now(UTC))
