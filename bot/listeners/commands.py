@@ -40,9 +40,9 @@ def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
     if not deps.settings.allowlist.allows(body.get("user_id"), body.get("channel_id")):
         return  # the ack already said no
     intent = parse_command(body.get("text") or "")
-    settings = answer_channel_settings(deps, intent, body["channel_id"], body.get("user_id") or "")
-    if settings is not None:  # /katalo alerts …, /katalo budget …: this channel's
-        message = settings
+    channel_answer = answer_channel_settings(deps, intent, body["channel_id"], body.get("user_id") or "")
+    if channel_answer is not None:  # /katalo alerts …, /katalo budget …: this channel's
+        message = channel_answer
     elif isinstance(intent, DigestIntent):
         message = deps.digests.answer(intent, body["channel_id"], body.get("user_id"))
     elif isinstance(intent, ChartIntent):  # posted in the channel: a private answer cannot carry files

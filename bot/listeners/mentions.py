@@ -42,8 +42,8 @@ def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], clie
     channel, thread_ts = event["channel"], event.get("thread_ts") or event["ts"]
     if deps.settings.allowlist.allows(event.get("user"), channel):
         intent = parse_mention(event.get("text") or "")
-        settings = answer_channel_settings(deps, intent, channel, str(event.get("user") or ""))
-        message = settings if settings is not None else deps.answers.answer(intent)
+        channel_answer = answer_channel_settings(deps, intent, channel, str(event.get("user") or ""))
+        message = channel_answer if channel_answer is not None else deps.answers.answer(intent)
     else:
         message = build_refusal()
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
