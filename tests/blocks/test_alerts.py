@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -174,3 +175,14 @@ def test_every_kind_fits_in_one_settings_message():
         for k in KINDS
     ]
     check_message(build_alert_settings(states, zone=BERLIN))
+
+
+def test_a_busy_alert_keeps_the_ten_newest_lines_within_slacks_limits():
+    """Context blocks hold 10 elements: the oldest line gives way, the message stays valid."""
+    shown_now = alert()
+    for n in range(12):
+        shown_now = with_status(shown_now, snoozed_line(f"U0USER{n:02d}", NOW, BERLIN))
+    check_message(shown_now)
+    [status] = [b for b in shown_now["blocks"] if b.get("block_id") == slack_ids.ALERT_STATUS_BLOCK]
+    users = [re.search(r"<@(U0USER\d+)>", e["text"])[1] for e in status["elements"]]  # type: ignore[index]
+    assert users == [f"U0USER{n:02d}" for n in range(2, 12)]
