@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -71,6 +72,19 @@ def _run_digest(settings: Settings, args: argparse.Namespace) -> int:
     return run_digest(build_deps(settings), channel, dry_run=args.dry_run, force=args.force)
 
 
+def _run_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.digest.alert_run import run_alerts
+    from bot.wiring.root import build_deps
+
+    if args.channel is not None and not re.fullmatch(r"[CGD][A-Z0-9]{2,}", args.channel):
+        raise ConfigError(
+            f"--channel expects a Slack channel id such as C0123456789 (got {args.channel[:40]!r})"
+        )
+    if not args.dry_run:
+        settings.require("SLACK_BOT_TOKEN")
+    return run_alerts(build_deps(settings), args.channel, dry_run=args.dry_run)
+
+
 def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -127,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     clock = commands.add_parser(
         "clock",
         help="run the schedules: daily digests, usage alerts, periodic ledger sync (one process)",
-        description="Post each subscribed channel's daily digest at its local time, alert when usage crosses "
-        "ALERT_THRESHOLDS, and keep the ledger mirror current. Safe to run twice (claims in the database).",
+        description="Post each subscribed channel's daily digest at its local time, run every alert check "
+        "every five minutes (plan, access, spikes, pace, budgets), and keep the ledger mirror current. "
+        "Safe to run twice (claims in the database).",
     )
     clock.set_defaults(run=_run_clock)
 
@@ -141,6 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--dry-run", action="store_true", help="print the digest instead of posting it")
     digest.add_argument("--force", action="store_true", help="post even if today's digest was posted")
     digest.set_defaults(run=_run_digest)
+
+    alerts = commands.add_parser(
+        "alerts",
+        help="run every alert check once and post what is due, for cron-style platforms",
+        description="Check plan thresholds, API access, spend spikes, pace and budgets once, and post (or "
+        "update, or say in a thread that it cleared) each alert that is due, exactly once per condition, "
+        "as the clock does every five minutes.",
+    )
+    alerts.add_argument("--channel", help="only this channel id (default: every channel that gets alerts)")
+    alerts.add_argument("--dry-run", action="store_true", help="print what is due instead of posting it")
+    alerts.set_defaults(run=_run_alerts)
 
     sandbox = commands.add_parser(
         "sandbox",

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -43,6 +44,10 @@ EXPECTS: dict[str, str] = {
     "ALLOWED_CHANNEL_IDS": "comma-separated Slack channel ids such as C0123456789",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
     "ALERT_THRESHOLDS": "comma-separated percentages of the plan from 1 to 1000, e.g. 80,100",
+    "BUDGET_ALERT_THRESHOLDS": "comma-separated percentages of a budget from 1 to 1000, e.g. 50,80,100",
+    "SPIKE_K": "a number of median absolute deviations, 0 or more, e.g. 3",
+    "SPIKE_PERCENT": "a percentage of the usual day, 0 or more, e.g. 40",
+    "SPIKE_FLOOR_USD": "an amount in dollars, 0 or more, e.g. 10",
 }
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "KATALO_API_KEY")
 
@@ -104,6 +109,15 @@ class Settings(BaseModel):
     allowed_channel_ids: Annotated[frozenset[str], Field(alias="ALLOWED_CHANNEL_IDS")] = frozenset()
     log_level: Annotated[str, Field(alias="LOG_LEVEL")] = "INFO"
     alert_thresholds: Annotated[tuple[int, ...], Field(alias="ALERT_THRESHOLDS")] = (80, 100)
+    budget_alert_thresholds: Annotated[tuple[int, ...], Field(alias="BUDGET_ALERT_THRESHOLDS")] = (
+        50,
+        80,
+        100,
+    )
+    # The spike rule's three legs (bot/alerts/spike.py); the defaults are the backtest's choice.
+    spike_k: Annotated[Decimal, Field(alias="SPIKE_K")] = Decimal(3)
+    spike_percent: Annotated[Decimal, Field(alias="SPIKE_PERCENT")] = Decimal(40)
+    spike_floor_usd: Annotated[Decimal, Field(alias="SPIKE_FLOOR_USD")] = Decimal(10)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -191,7 +205,7 @@ class Settings(BaseModel):
     def _channels(cls, value: Any) -> frozenset[str]:
         return _comma_list(value, _CHANNEL_ID)
 
-    @field_validator("alert_thresholds", mode="before")
+    @field_validator("alert_thresholds", "budget_alert_thresholds", mode="before")
     @classmethod
     def _thresholds(cls, value: Any) -> Any:
         if not isinstance(value, str):
@@ -200,6 +214,19 @@ class Settings(BaseModel):
         if not numbers or not all(1 <= n <= 1000 for n in numbers):
             raise ValueError("out of range")
         return numbers
+
+    @field_validator("spike_k", "spike_percent", "spike_floor_usd", mode="before")
+    @classmethod
+    def _non_negative(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValueError("not a number") from None
+        if not number.is_finite() or number < 0:
+            raise ValueError("negative or not finite")
+        return number
 
     @field_validator("log_level")
     @classmethod

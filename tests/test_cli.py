@@ -44,7 +44,7 @@ def test_help_lists_the_subcommands():
     """`--help` names every subcommand this version has."""
     result = run("--help")
     assert result.returncode == 0
-    for command in ("sandbox", "sync", "demo"):
+    for command in ("sandbox", "sync", "demo", "alerts"):
         assert command in result.stdout
 
 

@@ -80,6 +80,11 @@ def test_every_variable_is_read():
         ("SLACK_API_URL", "slack.com/api"),
         ("KATALO_API_URL", "ftp://katalo"),
         ("LOG_LEVEL", "LOUD"),
+        ("BUDGET_ALERT_THRESHOLDS", "0,50"),
+        ("BUDGET_ALERT_THRESHOLDS", "half"),
+        ("SPIKE_K", "-1"),
+        ("SPIKE_PERCENT", "forty"),
+        ("SPIKE_FLOOR_USD", "NaN"),
     ],
 )
 def test_malformed_value_names_the_variable_and_what_it_expects(variable, value):
@@ -107,6 +112,16 @@ def test_malformed_secret_is_named_but_never_repeated(variable, value):
     assert str(caught.value).startswith(f"{variable} is malformed")
     assert "SECRET" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_alert_settings_default_to_the_backtests_choice_and_read_exact_decimals():
+    """k 3, 40%, $10 and 50/80/100 unless set; a set value is read exactly (no float)."""
+    default = load_settings({})
+    assert (default.spike_k, default.spike_percent, default.spike_floor_usd) == (3, 40, 10)
+    assert default.budget_alert_thresholds == (50, 80, 100)
+    chosen = load_settings({"SPIKE_FLOOR_USD": "12.30", "BUDGET_ALERT_THRESHOLDS": "90, 75"})
+    assert str(chosen.spike_floor_usd) == "12.30"
+    assert chosen.budget_alert_thresholds == (75, 90)
 
 
 def test_blank_values_count_as_unset():

@@ -28,7 +28,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("services", ("bot.services", "bot.digest")),
     # Deps is the record the composition root fills and listeners and jobs read: it lives with the
     # wiring but sits at their level, so they can name it without importing the root.
-    ("listeners and jobs", ("bot.listeners", "bot.digest.clock", "bot.digest.run", "bot.wiring.deps")),
+    ("listeners and jobs", ("bot.listeners", "bot.digest.clock", "bot.digest.run", "bot.digest.alert_run",
+                            "bot.wiring.deps")),
     # The HTTP front (bot.web) and the answer pool serve the app the wiring builds.
     ("wiring", ("bot.wiring", "bot.app", "bot.serve", "bot.web", "bot.answer_pool")),
     ("local features", ("bot.sandbox", "bot.demo")),

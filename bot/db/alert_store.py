@@ -185,8 +185,8 @@ class AlertStore:
             )
 
     def record_level(self, channel_id: str, key: str, *, level: str, headline: str) -> None:
-        """The alert now shows a worse level (it was updated in place)."""
-        self._update(channel_id, key, level=level, headline=headline[:300])
+        """The alert now shows a worse level (it was updated in place): its condition holds again."""
+        self._update(channel_id, key, level=level, headline=headline[:300], cleared_at=None)
 
     def record_cleared(self, channel_id: str, key: str, at: datetime) -> None:
         self._update(channel_id, key, cleared_at=at)

@@ -132,7 +132,8 @@ digest_claims = Table(
     Column("last_error", String(300)),
 )
 
-# One alert per channel, billing period and kind (threshold_80, threshold_100, access_off).
+# Alert claims before issue 13 (per channel, billing period and threshold): no longer written or read;
+# alerts now claim each step in alert_steps. Kept so that a rollback finds its table.
 alert_claims = Table(
     "alert_claims",
     metadata,

@@ -1,8 +1,9 @@
 """`katalo-bot clock`: the one process that runs schedules (digests, alerts, ledger sync).
 
-Every minute it posts the digests that are due; every five minutes it checks alert thresholds and
-brings the ledger mirror up to date. A failing step is logged and retried on its next turn: the loop
-never dies of one error, and never spins. Several clocks at once are safe (the claims decide), only
+Every minute it posts the digests that are due; every five minutes it runs every alert check
+(bot/services/alerts/runner.py, the same as `katalo-bot alerts`) and brings the ledger mirror up to
+date. A failing step is logged and retried on its next turn: the loop never dies of one error, and
+never spins. Several clocks at once are safe (the claims decide), only
 wasteful.
 
 It logs each digest and alert it posts, and why it skipped one (not due yet, already posted, the
@@ -20,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.blocks.digest import digest_of
-from bot.digest.alerts import AlertChecker, AlertOutcome
 from bot.digest.deliver import DigestPoster, Outcome
 from bot.digest.store import RETRY_FAILED_AFTER
 from bot.ledger.mirror import LedgerMirror
+from bot.services.alerts.runner import AlertRunner
+from bot.services.alerts.slack import AlertOutcome
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +34,18 @@ EVERY_SECONDS = 300.0  # alerts and ledger sync
 # A sync turn ends before the next tick is due, and within the 30 s a platform gives a stopping
 # process (SIGTERM, then SIGKILL): the sync resumes where it stopped on the next turn.
 SYNC_TIME_LIMIT = 25.0
+_SAID = {
+    "posted": "posted",
+    "found_posted": "found (posted before a crash, now recorded)",
+    "updated": "updated in place (and replied in its thread)",
+    "cleared": "said in its thread that it cleared:",
+}
 
 
 @dataclass
 class Clock:
     poster: DigestPoster
-    alerts: AlertChecker
+    alerts: AlertRunner
     mirror: LedgerMirror
     monotonic: Callable[[], float] = time.monotonic
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -100,16 +108,16 @@ class Clock:
             )
 
     def _log_alert(self, outcome: AlertOutcome) -> None:
-        what, channel = f"the {outcome.kind} alert", outcome.channel_id
-        if outcome.status == "posted":
-            log.info("clock: posted %s to %s", what, channel)
-            self._said[("alert", channel, outcome.kind)] = "already_posted"
+        what = f"the {outcome.kind} alert {outcome.key or ''}".rstrip() if outcome.kind != "all" else "alerts"
+        channel = outcome.channel_id
+        key = ("alert", channel, outcome.kind, outcome.key or "")
+        if outcome.status in _SAID:
+            log.info("clock: %s %s in %s", _SAID[outcome.status], what, channel)
+            self._said[key] = "already_posted"
         elif outcome.status == "failed":
-            log.warning("clock: could not post %s to %s: %s", what, channel, outcome.detail)
+            log.warning("clock: could not say %s in %s: %s", what, channel, outcome.detail)
         else:
-            self._skipped(
-                ("alert", channel, outcome.kind), outcome.status, f"{what} for {channel}", outcome.detail
-            )
+            self._skipped(key, outcome.status, f"{what} for {channel}", outcome.detail)
 
     def _skipped(self, key: tuple[str, ...], reason: str, what: str, detail: str | None) -> None:
         """Log a skip once per reason: a digest not due yet is said at the first tick, not every minute."""

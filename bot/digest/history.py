@@ -1,4 +1,4 @@
-"""Finding a digest a crashed poster left in Slack, within Slack's history limits.
+"""Finding a digest (or an alert) a crashed poster left in Slack, within Slack's history limits.
 
 Since 2025 Slack lets apps not approved for its Marketplace (a self-hosted bot is one) call
 conversations.history about once a minute, for at most 15 messages a call. So the look is narrow: only
@@ -15,6 +15,7 @@ possible (deliver.py): a second copy is visible, a missing digest is not.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -43,7 +44,14 @@ class Lookup:
 
 
 def find_posted(slack: WebClient, channel_id: str, local_date: date, claimed_at: datetime) -> Lookup:
-    """This date's digest in the channel if a poster that claimed it at `claimed_at` posted it.
+    """This date's digest in the channel if a poster that claimed it at `claimed_at` posted it."""
+    return find_message(slack, channel_id, claimed_at, lambda message: is_digest_of(message, local_date))
+
+
+def find_message(
+    slack: WebClient, channel_id: str, claimed_at: datetime, matches: Callable[[dict[str, Any]], bool]
+) -> Lookup:
+    """The message `matches` picks (by its metadata) if a poster that claimed it at `claimed_at` posted it.
 
     A poster posts right after claiming (the digest is composed before), so the minute around the
     claim is read first; the rest of the time a post could take (429s waited out) only if need be.
@@ -52,7 +60,7 @@ def find_posted(slack: WebClient, channel_id: str, local_date: date, claimed_at:
     edges = [claimed_at - CLOCK_MARGIN, claimed_at + CLOCK_MARGIN, claimed_at + STALE_POSTING + CLOCK_MARGIN]
     pages, read = MAX_PAGES, 0
     for oldest, latest in itertools.pairwise(edges):
-        lookup = _read_window(slack, channel_id, local_date, (oldest, latest), pages)
+        lookup = _read_window(slack, channel_id, matches, (oldest, latest), pages)
         read += lookup.read
         if lookup.ts is not None or lookup.error is not None or not lookup.complete:
             return replace(lookup, read=read)
@@ -63,7 +71,11 @@ def find_posted(slack: WebClient, channel_id: str, local_date: date, claimed_at:
 
 
 def _read_window(
-    slack: WebClient, channel_id: str, local_date: date, window: tuple[datetime, datetime], pages: int
+    slack: WebClient,
+    channel_id: str,
+    matches: Callable[[dict[str, Any]], bool],
+    window: tuple[datetime, datetime],
+    pages: int,
 ) -> Lookup:
     oldest, latest = (f"{edge.timestamp():.6f}" for edge in window)
     cursor, read = None, 0
@@ -83,7 +95,7 @@ def _read_window(
         messages: list[dict[str, Any]] = page.get("messages", [])
         read += len(messages)
         for message in messages:
-            if is_digest_of(message, local_date):
+            if matches(message):
                 return Lookup(ts=str(message["ts"]), read=read)
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not page.get("has_more") or not cursor:

@@ -1,11 +1,11 @@
-"""Digest subscriptions and the claims that make every digest and alert post exactly once.
+"""Digest subscriptions and the claims that make every digest post exactly once.
 
 A digest for (channel, local date) is posted only by whoever inserts its claim row first; the primary
 key decides, so it holds across processes and machines (PostgreSQL) or processes (SQLite). A claim
 moves posting → posted (or failed). A claim left in `posting` for long is a poster that died between
 deciding to post and recording Slack's answer: another runner may take it over and must first look
 in the channel for the message (deliver.py) before posting. A failed claim may be retried later the
-same day. Alert claims work the same way per (channel, billing period, kind).
+same day. Alerts have claims of their own, per step (bot/db/alert_steps.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, delete, or_, select, update
 
 from bot.db.claims import dialect_insert, insert_if_absent
-from bot.db.schema import alert_claims, digest_claims, digest_subscriptions
+from bot.db.schema import digest_claims, digest_subscriptions
 from bot.figures import PostedDigest, Subscription
 
 STALE_POSTING = timedelta(minutes=5)  # longer than a post with Slack's 429 retries can take
@@ -195,30 +195,6 @@ class DigestStore:
             return connection.execute(
                 select(table.state).where(table.channel_id == channel_id, table.local_date == local_date)
             ).scalar_one_or_none()
-
-    # --- alert claims ------------------------------------------------------------------------------
-
-    def claim_alert(self, channel_id: str, period_start: datetime, kind: str, now: datetime) -> bool:
-        """True once per (channel, billing period, kind): whoever inserts the row sends the alert."""
-        with self.engine.begin() as connection:
-            return insert_if_absent(
-                connection,
-                alert_claims,
-                channel_id=channel_id,
-                period_start=period_start,
-                kind=kind,
-                claimed_at=now,
-            )
-
-    def release_alert(self, channel_id: str, period_start: datetime, kind: str) -> None:
-        """Give an alert back when it could not be sent, so a later check sends it."""
-        table = alert_claims.c
-        with self.engine.begin() as connection:
-            connection.execute(
-                delete(alert_claims).where(
-                    table.channel_id == channel_id, table.period_start == period_start, table.kind == kind
-                )
-            )
 
     def _finish(self, claim: Claim, **values: Any) -> None:
         table = digest_claims.c

@@ -107,6 +107,11 @@ class SpendQueries:
             for n, (day, _, _) in enumerate(days)
         ]
 
+    def first_event_at(self) -> datetime | None:
+        """When the oldest stored event was created; None for an empty mirror (where history begins)."""
+        first: datetime | None = self._rows(select(func.min(_E.created_at)))[0][0]
+        return first
+
     def known(self, by: str, *, limit: int = 50) -> list[str]:
         """Distinct usage types or config fingerprints in the whole mirror, to check a filter against."""
         column = _E[_GROUPS[by]]

@@ -100,6 +100,12 @@ class SandboxLedger:
             if self._count:
                 self._now_ms = max(self._now_ms, self.time_ms(self._count - 1))
 
+    def set_plan(self, included: int) -> None:
+        """Change the plan's included units from now on (an upgrade or downgrade mid-period)."""
+        if included < 0:
+            raise ValueError("included must be >= 0")
+        self._summary.set_included(included)
+
     def override(self, i: int, **fields: Any) -> None:
         """Serve event `i` with `fields` replaced or added (a value of None removes the field)."""
         if not 0 <= i < self._count:

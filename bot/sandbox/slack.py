@@ -1,7 +1,8 @@
 """A local stand-in for Slack's Web API and `response_url` over real HTTP, for the demo and the tests.
 
 Owns what the bot sees of Slack offline: `POST /api/<method>` for the methods the bot and Bolt call,
-auth.test, chat.postMessage, chat.getPermalink, conversations.history, conversations.open (a DM with
+auth.test, chat.postMessage, chat.update (the bot's own message, in place), chat.getPermalink,
+conversations.history, conversations.open (a DM with
 one user) and the three steps of
 `files_upload_v2` (slack_files.py; any other method answers unknown_method), answered as Slack
 answers (`{"ok": false, "error": ...}` with HTTP 200 for API errors), bearer-token auth, response
@@ -116,6 +117,7 @@ class SlackStandIn(HttpdLifecycle):
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": lambda _params: dict(AUTH_TEST),
             "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
             "chat.getPermalink": self._permalink,
             "conversations.history": self._history,
             "conversations.open": self._open_dm,
@@ -318,6 +320,25 @@ class SlackStandIn(HttpdLifecycle):
             self._messages.append({**params, _TS: ts})  # for conversations.history
             self._changed.notify_all()
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _update_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Replace the text and blocks of a message posted earlier (channel and ts), as Slack does.
+
+        Slack answers message_not_found for a ts it does not know in that channel; the stand-in only
+        knows the messages posted through it, which are the bot's own, so cant_update_message never arises.
+        """
+        channel = self._channel(params, posting=True)
+        _check_content(params)
+        ts = str(params.get("ts") or "")
+        with self._changed:
+            found = next((m for m in self._messages if m.get("channel") == channel and m[_TS] == ts), None)
+            if found is None:
+                raise SlackError("message_not_found")
+            for key in ("text", "blocks", "attachments"):
+                if key in params:
+                    found[key] = params[key]
+            self._changed.notify_all()
+        return {"ok": True, "channel": channel, "ts": ts, "text": found.get("text", "")}
 
     def _permalink(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params, posting=False)

@@ -83,6 +83,10 @@ class SummaryBook:
         self._lock = threading.Lock()
         self._tally: Tally | None = None
 
+    def set_included(self, included: int) -> None:
+        with self._lock:
+            self._included = included
+
     def body(self) -> dict[str, Any]:
         """The summary as of the ledger's present."""
         with self._lock:

@@ -15,11 +15,11 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db.alert_store import AlertStore
 from bot.db.receipts import EventReceipts
-from bot.digest.alerts import AlertChecker
 from bot.digest.commands import DigestCommands
 from bot.digest.deliver import DigestPoster
 from bot.katalo.client import KataloClient
 from bot.ledger.mirror import LedgerMirror
+from bot.services.alerts.runner import AlertRunner
 from bot.services.answers import Answers
 
 
@@ -33,6 +33,6 @@ class Deps:
     slack: WebClient
     poster: DigestPoster
     digests: DigestCommands
-    alerts: AlertChecker
+    alerts: AlertRunner
     alert_store: AlertStore
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

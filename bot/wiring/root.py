@@ -7,6 +7,8 @@ run the same bot. Building opens the database (migrating it) but sends nothing o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -14,17 +16,20 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.alerts.spike import SpikeParams
 from bot.config import Settings
 from bot.db import open_database
+from bot.db.alert_steps import AlertSteps
 from bot.db.alert_store import AlertStore
 from bot.db.receipts import EventReceipts
-from bot.digest.alerts import AlertChecker
 from bot.digest.commands import DigestCommands
 from bot.digest.deliver import DigestPoster
 from bot.digest.store import DigestStore
 from bot.katalo.client import KataloClient
 from bot.katalo.shared_budget import SharedBudget
 from bot.ledger.mirror import LedgerMirror
+from bot.services.alerts.runner import AlertRules, AlertRunner
+from bot.services.alerts.slack import AlertSlack
 from bot.services.answers import Answers
 from bot.services.reconcile import Reconciler
 from bot.services.spend import Spend
@@ -42,13 +47,15 @@ def build_deps(settings: Settings) -> Deps:
     slack = slack_client(settings)
     store = DigestStore(engine)
     poster = DigestPoster(store, client, mirror, slack, allowlist=settings.allowlist)
-    alerts = AlertChecker(
-        store,
+    alert_store = AlertStore(engine)
+    alerts = AlertRunner(
+        alert_store,
         client,
-        slack,
-        thresholds=settings.alert_thresholds,
+        mirror,
+        AlertSlack(alert_store, AlertSteps(engine), slack, now=_utc_now),
+        rules=alert_rules(settings),
         allowlist=settings.allowlist,
-        tz=settings.digest_timezone,
+        zone=settings.report_zone,
     )
     return Deps(
         settings=settings,
@@ -66,8 +73,21 @@ def build_deps(settings: Settings) -> Deps:
         poster=poster,
         digests=DigestCommands(poster, slack, settings.digest_time, settings.digest_timezone),
         alerts=alerts,
-        alert_store=AlertStore(engine),
+        alert_store=alert_store,
     )
+
+
+def alert_rules(settings: Settings) -> AlertRules:
+    """The alert rules' settings: ALERT_THRESHOLDS, SPIKE_K / SPIKE_PERCENT / SPIKE_FLOOR_USD, budgets'."""
+    return AlertRules(
+        plan_thresholds=settings.alert_thresholds,
+        spike=SpikeParams(settings.spike_k, settings.spike_percent, settings.spike_floor_usd),
+        budget_thresholds=settings.budget_alert_thresholds,
+    )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def slack_client(settings: Settings) -> WebClient:

@@ -6,9 +6,10 @@ import logging
 from datetime import time
 
 from bot.config import Allowlist
-from bot.digest.alerts import AlertChecker
 from bot.digest.clock import EVERY_SECONDS, Clock
-from tests.digest.conftest import BERLIN, CHANNEL
+from bot.services.alerts.runner import AlertRules, AlertRunner
+from tests.digest.conftest import BERLIN, CHANNEL, TOKEN
+from tests.services.alert_rig import make_runner
 
 
 class Steps:
@@ -56,7 +57,7 @@ def test_a_failing_step_is_logged_and_the_others_still_run(rig, caplog):
     assert len(rig.slack.messages(CHANNEL)) == 1
 
 
-def make_clock(rig, alerts: AlertChecker | None = None) -> Clock:
+def make_clock(rig, alerts: AlertRunner | None = None) -> Clock:
     """A clock on the rig's poster and fake time; the alerts (unless given) and the sync are Steps."""
     # Steps has the one method the clock calls on the checker and on the mirror.
     return Clock(rig.poster, alerts or Steps(), Steps(), monotonic=rig.clock.monotonic, now=rig.clock.now)  # type: ignore[arg-type]
@@ -115,10 +116,15 @@ def test_the_clock_says_a_channel_outside_the_allowlist_gets_no_digest(rig, capl
 def test_the_clock_logs_an_alert_it_posts_and_one_it_may_not_post(rig, caplog):
     """A crossed threshold: posted to the subscribed channel, skipped (with why) outside the allowlist."""
     rig.store.subscribe("C0OUTSIDE", time(9), BERLIN, by="U0ALICE", now=rig.clock.now())
-    web = rig.poster._slack
-    alerts = AlertChecker(
-        rig.store, rig.client, web, thresholds=(1,), allowlist=Allowlist(channels=frozenset({CHANNEL}))
-    )
+    alerts = make_runner(
+        rig.engine,
+        rig.katalo.url,
+        rig.slack,
+        rig.clock,
+        rules=AlertRules(plan_thresholds=(1,)),
+        allowlist=Allowlist(channels=frozenset({CHANNEL})),
+        token=TOKEN,
+    )[1]
     clock = make_clock(rig, alerts)
     with caplog.at_level(logging.INFO, logger="bot.digest.clock"):
         clock.tick()
@@ -126,6 +132,6 @@ def test_the_clock_logs_an_alert_it_posts_and_one_it_may_not_post(rig, caplog):
         clock.tick()
     alert_lines = [line for line in clock_lines(caplog) if "alert" in line]
     assert alert_lines == [
-        "clock: posted the threshold_1 alert to C0DIGEST",
-        "clock: skipped the threshold_1 alert for C0OUTSIDE: the channel is not in ALLOWED_CHANNEL_IDS",
+        "clock: posted the plan alert plan:2026-11-01T00:00:00+00:00 in C0DIGEST",
+        "clock: skipped alerts for C0OUTSIDE: the channel is not in ALLOWED_CHANNEL_IDS",
     ]

@@ -99,8 +99,17 @@ def test_permalink_answers_like_slack(client: WebClient) -> None:
 
 def test_methods_the_bot_never_calls_are_unknown(client: WebClient) -> None:
     """Only the methods the bot calls are stood in for: any other answers unknown_method, as Slack would."""
-    error = api_error(lambda: client.chat_update(channel="C1", ts="1764000000.000100", text="new"))
+    error = api_error(lambda: client.chat_delete(channel="C1", ts="1764000000.000100"))
     assert error.response["error"] == "unknown_method"
+
+
+def test_update_replaces_a_posted_message_in_place(slack: SlackDouble, client: WebClient) -> None:
+    """chat.update changes the text of the message at that ts; an unknown ts is message_not_found."""
+    ts = client.chat_postMessage(channel="C1", text="80% used")["ts"]
+    client.chat_update(channel="C1", ts=ts, text="100% reached")
+    assert [m["text"] for m in slack.messages("C1")] == ["100% reached"]
+    error = api_error(lambda: client.chat_update(channel="C2", ts=ts, text="x"))
+    assert error.response["error"] == "message_not_found"
 
 
 def test_wrong_token_is_invalid_auth(slack: SlackDouble) -> None:

@@ -1,0 +1,83 @@
+"""The plan thresholds (ALERT_THRESHOLDS of the included units) and API access off, from the usage summary.
+
+One alert per billing period for each: the plan's shows the highest threshold crossed, and crossing a
+higher one later updates it in place ("100% reached"), with one thread reply. When one check finds
+several crossed at once (70% → 105%), only the highest is said. A new billing period clears the old
+alert (said in its thread) and re-arms them; access coming back on clears the access alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+
+from bot.blocks.alerts import AlertView
+from bot.db.alert_store import PostedAlert
+from bot.formatting import percent, units
+from bot.katalo.models import UsageSummary
+from bot.services.alerts.conditions import Condition, Evaluation
+
+NO_PERIOD = datetime(1970, 1, 1, tzinfo=UTC)  # the key when Katalo reports no billing period
+ACCESS_OFF = "Katalo API access is off for this organization: new generation jobs will be refused."
+
+
+def period_key(summary: UsageSummary) -> str:
+    start = summary.billing_period.start_at if summary.billing_period else NO_PERIOD
+    return start.isoformat()
+
+
+def evaluate_plan(
+    summary: UsageSummary, thresholds: Sequence[int], now: datetime, zone: tzinfo
+) -> Evaluation:
+    key = f"plan:{period_key(summary)}"
+    fraction = summary.usage.fraction_used
+    crossed = [t for t in sorted(thresholds) if fraction is not None and fraction * 100 >= t]
+    cleared = _new_period(summary, key, zone)
+    if not crossed:
+        return Evaluation("plan", (), cleared)
+    top = crossed[-1]
+    usage = summary.usage
+    used = f"{percent(Decimal(fraction or 0))} used ({units(usage.consumed)} of {units(usage.included or 0)})"
+    what = "the whole plan" if top == 100 else f"{top}% of the plan"
+    headline = f"{top}% reached: " if top >= 100 else ""
+    view = AlertView(
+        "plan",
+        key,
+        f"{headline}Katalo usage has reached {what}:",
+        f"{used} · overage {units(usage.overage or 0)}.",
+        "one alert per billing period, updated when a higher threshold is crossed",
+        now,
+        zone,
+    )
+    return Evaluation(
+        "plan", (Condition("plan", key, str(top), lambda: view, f"Now {top}% reached: {used}."),), cleared
+    )
+
+
+def evaluate_access(summary: UsageSummary, now: datetime, zone: tzinfo) -> Evaluation:
+    key = f"access:{period_key(summary)}"
+    new_period = _new_period(summary, key, zone)
+    enabled = summary.access.enabled if summary.access is not None else None
+
+    def cleared(alert: PostedAlert) -> str | None:
+        if enabled is True:
+            return "Katalo API access is back on: new generation jobs are accepted again."
+        return new_period(alert)
+
+    if enabled is not False:
+        return Evaluation("access", (), cleared)
+    view = AlertView("access", key, ACCESS_OFF, "", "one alert per billing period", now, zone)
+    return Evaluation("access", (Condition("access", key, "off", lambda: view, ACCESS_OFF),), cleared)
+
+
+def _new_period(summary: UsageSummary, current_key: str, zone: tzinfo) -> Callable[[PostedAlert], str | None]:
+    """An open alert of an earlier billing period clears when the new period is known to have begun."""
+
+    def cleared(alert: PostedAlert) -> str | None:
+        if alert.key == current_key or summary.billing_period is None:
+            return None
+        began = summary.billing_period.start_at.astimezone(zone)
+        return f"A new billing period began on {began:%b %-d}: this alert is over."
+
+    return cleared

@@ -1,0 +1,162 @@
+"""Plan threshold and access-off alerts: one alert per billing period, updated in place as it worsens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from slack_sdk import WebClient
+
+from bot.db.alert_steps import AlertSteps
+from bot.services.alerts.runner import AlertRules
+from tests.fakes import FakeClock
+from tests.services.alert_rig import CHANNEL, TOKEN, AlertRig, make_runner, said, subscribe
+from tests.stand_ins.slack import SlackDouble, buttons
+
+NOVEMBER = {"start_at": "2026-11-01T00:00:00Z", "end_at": "2026-12-01T00:00:00Z"}
+DECEMBER = {"start_at": "2026-12-01T00:00:00Z", "end_at": "2027-01-01T00:00:00Z"}
+
+
+class Katalo:
+    """A Katalo whose usage summary the test sets, with an empty ledger, over httpx.MockTransport."""
+
+    def __init__(self) -> None:
+        self.body: dict[str, Any] = {}
+
+    def set(self, consumed: int, period: dict[str, str] = NOVEMBER, enabled: bool = True) -> None:
+        self.body = {
+            "usage": {"included": 1000, "consumed": consumed},
+            "billing_period": period,
+            "access": {"enabled": enabled},
+        }
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/billing/events"):
+            return httpx.Response(200, json={"data": [], "next_cursor": None})
+        return httpx.Response(200, json=self.body)
+
+
+@pytest.fixture
+def rig(engine) -> Iterator[tuple[Katalo, AlertRig]]:
+    katalo = Katalo()
+    clock = FakeClock()
+    subscribe(engine, CHANNEL, clock)
+    with SlackDouble(token=TOKEN, ts_clock=clock.now) as slack:
+        transport = httpx.MockTransport(katalo.handler)
+        client, runner = make_runner(
+            engine, "https://katalo.test", slack, clock, rules=AlertRules(), transport=transport
+        )
+        yield katalo, AlertRig(engine, "https://katalo.test", slack, clock, runner.store, client, runner)
+
+
+def texts(slack: SlackDouble) -> list[str]:
+    return [m["text"] for m in slack.messages(CHANNEL)]
+
+
+def test_no_alert_below_the_first_threshold(rig):
+    """70% of the plan: nothing is said."""
+    katalo, alerts = rig
+    katalo.set(700)
+    assert said(alerts.runner.check()) == []
+    assert alerts.slack.calls("chat.postMessage") == []
+
+
+def test_crossing_80_percent_alerts_once_not_on_every_check(rig):
+    """The 80% alert goes out when consumption crosses it, with its figures and buttons, and not again."""
+    katalo, alerts = rig
+    katalo.set(850)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+    katalo.set(870)
+    assert said(alerts.runner.check()) == []
+    [alert] = alerts.slack.messages(CHANNEL)
+    assert "reached 80% of the plan: 85.0% used (850 of 1,000)" in alert["text"]
+    assert list(buttons(alert)) == ["Acknowledge", "Snooze 1 day", "Snooze 1 week", "Mute for this period"]
+
+
+def test_crossing_100_percent_later_updates_the_80_alert_and_replies_once(rig):
+    """80% then 100%: the alert becomes "100% reached" in place, and one thread reply tells the channel."""
+    katalo, alerts = rig
+    katalo.set(850)
+    alerts.runner.check()
+    katalo.set(1020)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "updated")]
+    assert said(alerts.runner.check()) == []
+    [update] = alerts.slack.calls("chat.update")
+    first, reply = alerts.slack.messages(CHANNEL)
+    assert update.params["ts"] == reply["thread_ts"]
+    assert first["text"].startswith("100% reached: Katalo usage has reached the whole plan: 102.0% used")
+    assert reply["text"] == "Now 100% reached: 102.0% used (1,020 of 1,000)."
+
+
+def test_jumping_past_both_thresholds_posts_only_the_highest(rig):
+    """From 70% straight to 105%: one alert at 100%, and the 80% one is never said."""
+    katalo, alerts = rig
+    katalo.set(1050)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+    assert said(alerts.runner.check()) == []
+    assert [t[:12] for t in texts(alerts.slack)] == ["100% reached"]
+
+
+def test_a_new_billing_period_clears_the_old_alert_and_re_arms(rig):
+    """December: the November alert says in its thread that it is over; 86% alerts again."""
+    katalo, alerts = rig
+    katalo.set(850)
+    alerts.runner.check()
+    katalo.set(860, period=DECEMBER)
+    assert sorted(said(alerts.runner.check())) == [(CHANNEL, "plan", "cleared"), (CHANNEL, "plan", "posted")]
+    _, reply, december = alerts.slack.messages(CHANNEL)
+    assert reply["text"].startswith("A new billing period began on Dec 1")
+    assert "thread_ts" in reply and "thread_ts" not in december
+    assert said(alerts.runner.check()) == []
+
+
+def test_exactly_80_percent_is_crossed(rig):
+    """800 of 1,000 is 80%: the boundary counts as crossed."""
+    katalo, alerts = rig
+    katalo.set(800)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+
+
+def test_access_turning_off_alerts_once_and_clears_when_back_on(rig):
+    """Access off: one alert; back on: one reply in its thread saying so."""
+    katalo, alerts = rig
+    katalo.set(100, enabled=False)
+    assert said(alerts.runner.check()) == [(CHANNEL, "access", "posted")]
+    assert said(alerts.runner.check()) == []
+    katalo.set(100, enabled=True)
+    assert said(alerts.runner.check()) == [(CHANNEL, "access", "cleared")]
+    assert said(alerts.runner.check()) == []
+    alert, reply = alerts.slack.messages(CHANNEL)
+    assert "API access is off" in alert["text"] and "back on" in reply["text"]
+
+
+def test_an_alert_slack_refused_is_sent_on_a_later_check(rig):
+    """not_in_channel loses no alert: the claim is given back, and the next check sends it."""
+    katalo, alerts = rig
+    katalo.set(850)
+    alerts.slack.member_of = set()
+    [failed] = [o for o in alerts.runner.check() if o.kind == "plan"]
+    assert failed.status == "failed" and "not_in_channel" in (failed.detail or "")
+    alerts.slack.member_of = None
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+    assert said(alerts.runner.check()) == []
+
+
+def test_a_runner_that_died_after_posting_is_not_posted_twice(rig):
+    """A claim left posting by a dead runner: the take-over finds its message by metadata and records it."""
+    katalo, alerts = rig
+    katalo.set(850)
+    alerts.runner.check()
+    # Make it look as if the poster died before recording: the step back to posting, the record gone.
+    steps = AlertSteps(alerts.engine)
+    with alerts.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alert_steps SET state = 'posting'")
+        connection.exec_driver_sql("DELETE FROM alert_posts")
+    assert steps.state(CHANNEL, "plan:2026-11-01T00:00:00+00:00", "post") == "posting"
+    alerts.clock.advance(6 * 60)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "found_posted")]
+    assert len(alerts.slack.messages(CHANNEL)) == 1
+    history = WebClient(token=TOKEN, base_url=alerts.slack.api_url).conversations_history(channel=CHANNEL)
+    assert alerts.store.last_alerts(CHANNEL)["plan"].ts == history["messages"][0]["ts"]

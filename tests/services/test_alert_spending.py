@@ -1,0 +1,149 @@
+"""Spike, pace and budget alerts from the sandbox Katalo and the mirror, said in the Slack stand-in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from tests.conftest import NOW
+from tests.services.alert_rig import BURST, CHANNEL, AlertRig, burst_on, kinds_said, make_rig
+from tests.stand_ins.slack import buttons
+
+__all__ = ["make_rig"]  # the fixture, imported for pytest
+
+
+def test_a_spike_day_alerts_once_naming_the_day_the_usual_and_the_cause(make_rig):
+    """Mon Nov 23 leaps to ~$75 against ~$15: one alert naming the day, the amounts and the burst's config."""
+    ledger, rig = make_rig()
+    burst_on(ledger, datetime(2026, 11, 23, 12, tzinfo=NOW.tzinfo))
+    assert kinds_said(rig, "spike") == ["posted"]
+    assert kinds_said(rig, "spike") == []
+    [alert] = [m for m in rig.slack.messages(CHANNEL) if "spike" in m["text"]]
+    assert alert["text"].startswith("Spend spike on Mon Nov 23: $7")
+    assert ", usually $1" in alert["text"]
+    configs = next(
+        b["text"]["text"]
+        for b in alert["blocks"]
+        if "*Configs that rose most*" in b.get("text", {}).get("text", "")
+    )
+    assert configs.splitlines()[1].startswith(f"• `{BURST}` $60.00 (usually $0.00, +$60.00)")
+    assert "Acknowledge" in buttons(alert)
+
+
+def test_a_normal_next_day_clears_the_spike_in_its_thread(make_rig):
+    """The day after the spike is ordinary: one reply in the alert's thread says spend is back to usual."""
+    ledger, rig = make_rig()
+    burst_on(ledger, datetime(2026, 11, 23, 12, tzinfo=NOW.tzinfo))
+    rig.runner.check()
+    ledger.append(60)  # Nov 24 fills up with ordinary spend
+    rig.clock.advance(timedelta(days=1).total_seconds())
+    assert kinds_said(rig, "spike") == ["cleared"]
+    assert kinds_said(rig, "spike") == []
+    _, reply = [
+        m for m in rig.slack.messages(CHANNEL) if "spike" in m["text"] or "back to usual" in m["text"]
+    ]
+    assert reply["text"].startswith("Spend is back to usual: $")
+    assert reply["thread_ts"]
+
+
+def test_an_ordinary_ledger_raises_no_spike(make_rig):
+    """The sandbox's steady spend: no spike alert."""
+    _, rig = make_rig()
+    assert kinds_said(rig, "spike") == []
+
+
+def test_pace_alerts_once_then_updates_when_the_date_moves_2_days_earlier_then_clears(make_rig):
+    """~45 units a day run out 1,200 units before Dec 1: alerted; a smaller plan: updated; bigger: cleared."""
+    ledger, rig = make_rig(included=1200)
+    assert kinds_said(rig, "pace") == ["posted"]
+    [alert] = [m for m in rig.slack.messages(CHANNEL) if m["text"].startswith("At this pace")]
+    assert "days before the period ends" in alert["text"]
+    assert kinds_said(rig, "pace") == []
+    ledger.set_plan(1110)
+    assert kinds_said(rig, "pace") == ["updated"]
+    assert kinds_said(rig, "pace") == []
+    [update] = [
+        c for c in rig.slack.calls("chat.update") if c.params.get("text", "").startswith("At this pace")
+    ]
+    assert update.params["ts"] == rig.store.last_alerts(CHANNEL)["pace"].ts
+    ledger.set_plan(5000)
+    assert kinds_said(rig, "pace") == ["cleared"]
+    pace_ts = rig.store.last_alerts(CHANNEL)["pace"].ts
+    replies = [m["text"] for m in rig.slack.messages(CHANNEL) if m.get("thread_ts") == pace_ts]
+    assert replies == [
+        "Sooner now: at this pace the plan runs out on Nov 26, 5 days before the period ends.",
+        "At the last 7 days' pace (45.1 units a day) the plan now lasts the period.",
+    ]
+
+
+def test_a_budget_alerts_at_each_threshold_once_updating_its_alert(make_rig):
+    """Budgets of 1.8×, 1.1× and 0.5× the spend: 50%, then 80% (updated in place), then 100% (again)."""
+    _, rig = make_rig()
+    assert kinds_said(rig, "budget") == []  # no budget yet; the check has synced the mirror
+    spent = _period_spend(rig)
+    rig.store.set_budget(
+        CHANNEL, (spent * 2 / Decimal("1.1")).quantize(Decimal("0.01")), "period", by_user="U0ALICE", at=NOW
+    )
+    assert kinds_said(rig, "budget") == ["posted"]
+    assert kinds_said(rig, "budget") == []
+    rig.store.set_budget(
+        CHANNEL, (spent / Decimal("0.9")).quantize(Decimal("0.01")), "period", by_user="U0ALICE", at=NOW
+    )
+    assert kinds_said(rig, "budget") == ["updated"]
+    rig.store.set_budget(CHANNEL, (spent / 2).quantize(Decimal("0.01")), "period", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["updated"]
+    assert kinds_said(rig, "budget") == []
+    alert = next(
+        m for m in rig.slack.messages(CHANNEL) if "budget" in m["text"].lower() and not m.get("thread_ts")
+    )
+    assert alert["text"].startswith("100% reached: the budget of $")
+    replies = [
+        m["text"]
+        for m in rig.slack.messages(CHANNEL)
+        if m.get("thread_ts") == rig.store.last_alerts(CHANNEL)["budget"].ts
+    ]
+    assert [r.split(":")[0] for r in replies] == ["Now 80% reached", "Now 100% reached"]
+
+
+def _period_spend(rig: AlertRig) -> Decimal:
+    from bot.ledger.spend import SpendQueries
+
+    return SpendQueries(rig.engine).amount(datetime(2026, 11, 1, tzinfo=NOW.tzinfo), NOW)
+
+
+def test_a_budget_reached_exactly_counts_as_crossed(make_rig):
+    """A budget of exactly twice the spend: 50% is reached, and alerted."""
+    _, rig = make_rig()
+    assert kinds_said(rig, "budget") == []  # no budget yet; the check has synced the mirror
+    rig.store.set_budget(CHANNEL, _period_spend(rig) * 2, "period", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["posted"]
+    [alert] = [m for m in rig.slack.messages(CHANNEL) if m["text"].startswith("Budget:")]
+    assert alert["text"].startswith("Budget: 50% of $")
+
+
+def test_a_monthly_budget_counts_the_local_calendar_month(make_rig):
+    """A monthly budget below November's spend: the 100% alert, for "this month"."""
+    _, rig = make_rig()
+    rig.store.set_budget(CHANNEL, Decimal("5"), "monthly", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["posted"]
+    [alert] = [m for m in rig.slack.messages(CHANNEL) if "budget" in m["text"]]
+    assert alert["text"].startswith("100% reached: the budget of $5.00 for this month is spent")
+    assert rig.store.last_alerts(CHANNEL)["budget"].key == "budget:monthly:2026-11-01T00:00:00+00:00"
+
+
+def test_a_clearly_higher_day_in_the_episode_updates_the_spike_alert(make_rig):
+    """Sun Nov 22 leaps to ~$75, then Mon Nov 23 to ~$215: one alert, updated in place, one thread reply."""
+    ledger, rig = make_rig()
+    burst_on(ledger, datetime(2026, 11, 22, 12, tzinfo=NOW.tzinfo))
+    burst_on(ledger, datetime(2026, 11, 23, 12, tzinfo=NOW.tzinfo), amount="200.00")
+    rig.clock.advance(-timedelta(days=1).total_seconds())  # Mon Nov 23, 09:00: Sunday is the last whole day
+    assert kinds_said(rig, "spike") == ["posted"]
+    rig.clock.advance(timedelta(days=1).total_seconds())
+    assert kinds_said(rig, "spike") == ["updated"]
+    assert kinds_said(rig, "spike") == []
+    alert = rig.store.last_alerts(CHANNEL)["spike"]
+    assert (alert.key, alert.level) == ("spike:2026-11-22", "2026-11-23")
+    [update] = rig.slack.calls("chat.update")
+    assert update.params["text"].startswith("Spend spike on Mon Nov 23: $2")
+    [reply] = [m for m in rig.slack.messages(CHANNEL) if m.get("thread_ts") == alert.ts]
+    assert reply["text"].startswith("Higher again on Mon Nov 23: $2")
