@@ -28,6 +28,7 @@ def answer_channel_settings(deps: Deps, intent: Intent, channel_id: str, user_id
             deps.mirror,
             deps.slack,
             zone=deps.settings.report_zone,
+            thresholds=deps.settings.budget_alert_thresholds,
             now=deps.now,
         )
         return budget.answer(intent, channel_id, user_id)

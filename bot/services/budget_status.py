@@ -3,7 +3,9 @@
 A budget's window follows the rules of spend questions: `this period` (the billing period's exact
 instants, from the cached usage summary) or `this month` in the reporting zone (REPORT_TIMEZONE).
 What was spent in it is the ledger mirror's exact window sum, after the same bounded sync as
-`/katalo spend`, so the two answers agree to the cent. Amounts are validated by bot.alerts.budget.
+`/katalo spend`, so the two answers agree to the cent; the sum is the alert runner's own
+(`budget_spend`), so the status and the budget alert cannot disagree. Amounts are validated by
+bot.alerts.budget.
 """
 
 from __future__ import annotations
@@ -26,13 +28,21 @@ from bot.blocks.budget import (
     build_budget_set,
     build_no_budget,
 )
-from bot.db.alert_store import AlertStore, StoredBudget
+from bot.db.alert_store import AlertStore
 from bot.katalo.client import KataloClient
+from bot.katalo.errors import KataloError
+from bot.katalo.models import UsageSummary
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.spend import SpendQueries
-from bot.periods import Period, PeriodProblem, PeriodSpec, resolve
+from bot.periods import BillingBounds, Period, PeriodSpec, resolve
 from bot.services.alert_settings import permalink
-from bot.services.spend import MIRROR_MAX_AGE, MIRROR_TIME_LIMIT, billing_bounds
+from bot.services.alerts.money import budget_spend
+from bot.services.spend import MIRROR_MAX_AGE, MIRROR_TIME_LIMIT
+
+NO_PERIOD = (
+    "The billing period is not known just now (Katalo did not say), so this budget's window is not "
+    "either: try again in a minute. A monthly budget (`/katalo budget set 500 monthly`) needs no period."
+)
 
 
 @dataclass
@@ -70,17 +80,20 @@ class ChannelBudget:
             return build_no_budget()
         freshness = self.mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT)
         now = self.now()
-        window = self.window(stored, now)
-        if isinstance(window, PeriodProblem):
-            return build_bad_budget(window.sentence)
-        spent = SpendQueries(self.mirror.store.engine).amount(window.start, window.end)
+        summary = self._summary() if stored.scope == "period" else None  # a month needs no Katalo
+        spend = budget_spend(SpendQueries(self.mirror.store.engine), stored, summary, now, self.zone)
+        if spend is None:
+            return build_bad_budget(NO_PERIOD)
+        spec = PeriodSpec("this_month" if stored.scope == "monthly" else "this_period")
+        window = resolve(spec, now=now, zone=self.zone, billing=BillingBounds(spend.start, spend.end))
+        assert isinstance(window, Period)  # this month and a known period always resolve
         report = BudgetReport(
             amount=stored.amount,
             scope=stored.scope,
             set_by=stored.set_by,
             set_at=stored.set_at,
             window=window,
-            spent=spent,
+            spent=spend.spent,
             thresholds=Budget(stored.amount, stored.scope, self.thresholds).thresholds,
             freshness=freshness,
             now=now,
@@ -88,13 +101,12 @@ class ChannelBudget:
         )
         return build_budget(report)
 
-    def window(self, stored: StoredBudget, now: datetime) -> Period | PeriodProblem:
-        """This period (exact instants from Katalo) or this calendar month in the reporting zone."""
-        if stored.scope == "monthly":
-            return resolve(PeriodSpec("this_month"), now=now, zone=self.zone)
-        return resolve(
-            PeriodSpec("this_period"), now=now, zone=self.zone, billing=billing_bounds(self.client)
-        )
+    def _summary(self) -> UsageSummary | None:
+        """The (cached) usage summary, for the billing period's bounds; None when Katalo cannot say now."""
+        try:
+            return self.client.usage_summary(allow_stale=True).value
+        except KataloError:
+            return None
 
     def _last_alert(self, channel_id: str, window: Period) -> LastAlertShown | None:
         alert = self.store.last_alerts(channel_id).get("budget")

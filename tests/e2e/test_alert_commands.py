@@ -191,3 +191,25 @@ def test_a_mention_asks_for_the_budget(bot):
     bot.mention("<@UBOT> how much of the budget is left?")
     [call] = bot.slack.wait_for_calls("chat.postMessage")
     assert call.params["text"].startswith("Budget $500.00 per billing period")
+
+
+def test_a_period_budget_while_katalo_cannot_name_the_period_gets_a_sentence(bot):
+    """The summary failing (and nothing cached): no window, so one sentence, not a guess or a traceback."""
+    ask(bot, "budget set 500")
+    bot.katalo.inject("/api/v1/usage/summary", status=500, times=None)
+    reply = shown(ask(bot, "budget"))
+    assert "The billing period is not known just now" in reply and "monthly" in reply
+
+
+def test_a_monthly_budget_needs_no_katalo_summary(bot):
+    """A calendar month is known without Katalo: the status comes even while the summary fails."""
+    ask(bot, "budget set 200 monthly")
+    bot.katalo.inject("/api/v1/usage/summary", status=500, times=None)
+    assert "per calendar month, this one " in shown(ask(bot, "budget"))
+
+
+def test_the_configured_budget_thresholds_are_the_ones_named(make_bot):
+    """BUDGET_ALERT_THRESHOLDS=25,75: setting a budget says it alerts at 25% and 75%, as the runner will."""
+    bot = make_bot({"BUDGET_ALERT_THRESHOLDS": "25,75"})
+    assert "It alerts here at 25%, 75%." in shown(ask(bot, "budget set 500"))
+    assert "Alerts at 25%, 75%:" in shown(ask(bot, "budget"))
