@@ -103,8 +103,9 @@ def _last_alert_line(last: LastAlertShown, window: Period) -> str:
     return f"Last budget alert: {shown}: {escape(last.headline[:200])}"
 
 
-def build_no_budget() -> Message:
-    text = f"This channel has no budget. {SET} sets one; it alerts here as spend crosses 50%, 80% and 100%."
+def build_no_budget(thresholds: Sequence[int]) -> Message:
+    shown = ", ".join(f"{t}%" for t in thresholds)
+    text = f"This channel has no budget. {SET} sets one; it alerts here as spend reaches {shown}."
     return message("This channel has no budget.", [section(text)])
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 
 from slack_sdk import WebClient
 
@@ -77,7 +78,7 @@ class ChannelBudget:
         """The budget, its window, what is spent of it (exact), and the last budget alert of the window."""
         stored = self.store.budget(channel_id)
         if stored is None:
-            return build_no_budget()
+            return build_no_budget(Budget(Decimal(1), "period", self.thresholds).thresholds)
         freshness = self.mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT)
         now = self.now()
         summary = self._summary() if stored.scope == "period" else None  # a month needs no Katalo

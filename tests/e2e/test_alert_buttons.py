@@ -54,7 +54,9 @@ def bot(start_sandbox, database) -> Iterator[Bot]:
         ALLOWED_USER_IDS=ALLOWED,
     )
     local = LocalBot(settings).start()
-    yield Bot(bot_url=local.url, slack=slack, secret=SIGNING_SECRET, katalo=katalo)
+    running = Bot(bot_url=local.url, slack=slack, secret=SIGNING_SECRET, katalo=katalo)
+    running.runner = local.deps.alerts  # type: ignore[attr-defined]  # the alert runner of this very bot
+    yield running
     local.stop()
     slack.stop()
 
@@ -247,3 +249,29 @@ def test_a_press_without_a_copy_of_the_message_is_recorded_and_said_privately(bo
     [reply] = bot.slack.wait_for_posts(url)
     assert reply["replace_original"] is False and reply["text"].startswith(":zzz: Snoozed by <@U0ALICE>")
     assert "spike" in store.silences(bot.channel, datetime.now(UTC))
+
+
+def test_the_runners_own_budget_alert_is_acknowledged_and_muted_in_place(bot, store):
+    """`budget set 1 monthly`, the alert runner posts the budget alert, and its own buttons work on it."""
+    # The newest event, a second ago and $5: this month has spent over $1 whatever the date.
+    ledger = bot.katalo.ledger
+    just_now = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ledger.override(ledger.event_count - 1, created_at=just_now, amount_usd="5.00", billable=True)
+    _, url = bot.command("budget set 1 monthly")
+    bot.slack.wait_for_posts(url)
+    outcomes = bot.runner.check(bot.channel)  # type: ignore[attr-defined]
+    assert [o.status for o in outcomes if o.kind == "budget"] == ["posted"]
+    posted = store.last_alerts(bot.channel)["budget"]
+    [call] = [c for c in bot.slack.calls("chat.postMessage") if c.params.get("channel") == bot.channel]
+    blocks = call.params["blocks"]
+    alert = {"type": "message", "ts": posted.ts, "text": call.params["text"], "blocks": blocks}
+    [acknowledged] = bot.slack.wait_for_posts(press(bot, alert, "Acknowledge"))
+    [muted] = bot.slack.wait_for_posts(
+        press(bot, {**alert, "blocks": acknowledged["blocks"]}, "Mute for this period")
+    )
+    lines = status_lines(muted)
+    assert lines[0].startswith(":white_check_mark: Acknowledged by <@U0ALICE>")
+    assert lines[1].startswith(":no_bell: Muted by <@U0ALICE> until the month ends on ")
+    assert muted["blocks"][: len(blocks) - 1] == blocks[:-1] and muted["blocks"][-1] == blocks[-1]
+    assert store.posted(bot.channel, posted.ts).acknowledged_by == ALLOWED  # type: ignore[union-attr]
+    assert store.silences(bot.channel, datetime.now(UTC))["budget"].mode == "mute"
