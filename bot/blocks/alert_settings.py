@@ -43,6 +43,7 @@ class KindState:
     on: bool
     silence: SilenceShown | None = None
     last: LastAlertShown | None = None
+    note: str | None = None  # mrkdwn the service adds, e.g. that no budget is set for `budget`
 
 
 def moment(at: datetime, zone: tzinfo) -> str:
@@ -74,6 +75,8 @@ def build_alert_settings(states: list[KindState], *, zone: tzinfo) -> Message:
 def _kind_line(state: KindState, zone: tzinfo) -> str:
     icon = ":large_green_circle:" if state.on else ":white_circle:"
     parts = [f"{icon} *{state.kind}* ({'on' if state.on else 'off'}): {DESCRIPTIONS[state.kind]}"]
+    if state.note is not None:
+        parts.append(state.note)
     if state.silence is not None:
         parts.append(_silence_text(state.silence, zone))
     if state.last is not None:

@@ -44,8 +44,8 @@ def build_help(unrecognised: str | None = None) -> Message:
     lines = [f"{intro}I answer questions about this organization's Katalo usage and billing:"]
     lines += [f"• {code(f'{slack_ids.COMMAND} {usage}')}: {what}" for usage, what in SUBCOMMANDS]
     lines.append(
-        "• In a channel or thread: `@Katalo how much have we used?`, `@Katalo what did job_… cost?` "
-        "or `@Katalo what did we spend last week?`, `@Katalo what's our budget?`"
+        "• In a channel or thread: `@Katalo how much have we used?`, `@Katalo what did job_… cost?`, "
+        "`@Katalo what did we spend last week?` or `@Katalo what's our budget?`"
     )
     fallback = ", ".join(f"{slack_ids.COMMAND} {usage}" for usage, _ in SUBCOMMANDS)
     return message(

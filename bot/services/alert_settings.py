@@ -30,6 +30,7 @@ from bot.db.alert_store import AlertStore, PostedAlert
 from bot.digest.store import DigestStore
 
 log = logging.getLogger(__name__)
+NO_BUDGET = "No budget is set here: `/katalo budget set 500` sets one."
 
 
 def channel_zone(digests: DigestStore, default: tzinfo) -> Callable[[str], tzinfo]:
@@ -57,9 +58,7 @@ class ChannelAlerts:
                 self.store.set_enabled(channel_id, kinds, on, by_user=user_id, at=self.now())
                 reply = build_alerts_changed(on, kinds, self.store.enabled_kinds(channel_id))
                 if on and "budget" in kinds and self.store.budget(channel_id) is None:
-                    reply["blocks"].append(
-                        context("No budget is set here yet: `/katalo budget set 500` sets one.")
-                    )
+                    reply["blocks"].append(context(NO_BUDGET))
                 return reply
             case BadAlerts(problem):
                 return build_bad_alerts(problem)
@@ -70,12 +69,14 @@ class ChannelAlerts:
         on = self.store.enabled_kinds(channel_id)
         silences = self.store.silences(channel_id, self.now())
         last = self.store.last_alerts(channel_id)
+        budget_note = NO_BUDGET if self.store.budget(channel_id) is None else None
         states = [
             KindState(
                 kind,
                 kind in on,
                 SilenceShown(s.mode, s.until, s.by_user) if (s := silences.get(kind)) else None,
                 self._shown(last[kind]) if kind in last else None,
+                budget_note if kind == "budget" else None,
             )
             for kind in KINDS
         ]

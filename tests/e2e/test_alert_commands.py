@@ -213,3 +213,11 @@ def test_the_configured_budget_thresholds_are_the_ones_named(make_bot):
     bot = make_bot({"BUDGET_ALERT_THRESHOLDS": "25,75"})
     assert "It alerts here at 25%, 75%." in shown(ask(bot, "budget set 500"))
     assert "Alerts at 25%, 75%:" in shown(ask(bot, "budget"))
+
+
+def test_the_budget_kind_says_when_no_budget_is_set(bot):
+    """Budget alerts on, but no budget here: the list and the change both say how to set one."""
+    assert "No budget is set here: `/katalo budget set 500` sets one." in shown(ask(bot, "alerts on budget"))
+    assert "No budget is set here" in shown(ask(bot, "alerts"))
+    ask(bot, "budget set 500")
+    assert "No budget is set here" not in shown(ask(bot, "alerts"))
