@@ -8,6 +8,7 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,34 @@ def test_katalo_bot_alerts_posts_what_is_due_once(tmp_path, start_sandbox):
         keys = alert_keys(slack)
     assert sorted(key.split(":")[0] for key in keys) == ["access", "spike"]
     assert set(keys.values()) == {1}
+
+
+def test_katalo_bot_alerts_posts_plan_pace_and_budget_alerts(tmp_path, start_sandbox):
+    """A plan one unit above what is used (so it runs out tomorrow) and a $1 budget: three alerts, once."""
+    now = datetime.now(UTC)
+    tomorrow = now + timedelta(days=1)
+    if tomorrow.month != now.month or (now.day == 1 and now.hour < 2):
+        pytest.skip("needs a day of this month behind and one ahead (the processes read the real clock)")
+    ledger = SandboxLedger(seed=7, events=2000, now=now.replace(second=0, microsecond=0))
+    ledger.set_plan(int(ledger.summary()["usage"]["consumed"]) + 1)
+    katalo = start_sandbox(ledger)
+    database = f"sqlite:///{tmp_path / 'alerts.db'}"
+    turn_alerts_on(database)
+    engine = open_database(database)
+    AlertStore(engine).set_budget(CHANNEL, Decimal("1"), "monthly", by_user="U0ALICE", at=now)
+    engine.dispose()
+    with SlackDouble(token=BOT_TOKEN) as slack:
+        env = environment(slack, katalo.url, database)
+        first = katalo_bot_alerts(env)
+        second = katalo_bot_alerts(env)
+        keys = alert_keys(slack)
+        texts = [m["text"] for m in slack.messages(CHANNEL)]
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert sorted(key.split(":")[0] for key in keys) == ["budget", "pace", "plan"]
+    assert set(keys.values()) == {1}
+    assert any(t.startswith("At this pace the plan runs out on ") for t in texts)
+    assert any(t.startswith("100% reached: the budget of $1.00 for this month is spent") for t in texts)
+    assert "Posted" not in second.stdout
 
 
 def test_a_dry_run_prints_the_alerts_and_posts_nothing(tmp_path, start_sandbox):
