@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from bot.blocks._kit import Message, context, escape, header, mention, message, section
 from bot.blocks.alert_settings import LastAlertShown, moment
 from bot.blocks.events import freshness_line
-from bot.blocks.spend import dates, zone_name
+from bot.blocks.spend import RECENT, dates, zone_name
 from bot.figures import Freshness
 from bot.formatting import percent, progress_bar, usd
 from bot.periods import Period
 
 Scope = Literal["period", "monthly"]
-RECENT = timedelta(hours=1)  # as spend answers: a window reaching into the last hour may still gain events
 SET = "`/katalo budget set 500` (per billing period) or `/katalo budget set 200 monthly`"
 
 
