@@ -6,6 +6,7 @@
 /katalo chart [PERIOD]
 /katalo export [PERIOD]
 /katalo reconcile
+/katalo alerts ... and /katalo budget ... (and the same asked in mentions): bot.alert_parsing
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.alert_parsing import AlertsIntent, BudgetIntent, in_mention, parse_alerts, parse_budget
 from bot.periods import PeriodSpec, read_period
 from bot.spend_parsing import SpendIntent, parse_spend, spend_in_mention
 
@@ -129,6 +131,8 @@ Intent = (
     | ChartIntent
     | ExportIntent
     | ReconcileIntent
+    | AlertsIntent
+    | BudgetIntent
 )
 
 _HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -173,6 +177,10 @@ def parse_command(text: str) -> Intent:
         return ExportIntent(period, unreadable=period_text if args and period is None else None)
     if keyword == "reconcile" and not args:
         return ReconcileIntent()
+    if keyword in ("alerts", "alert"):
+        return parse_alerts(args)
+    if keyword in ("budget", "budgets"):
+        return parse_budget(args)
     if keyword in ("events", "event", "job", "cost"):
         if not args:
             return LatestEvents() if keyword in ("events", "event") else BadJobId("")
@@ -217,7 +225,7 @@ def parse_mention(text: str) -> Intent:
     first = plain.split()[0].lower() if plain.split() else ""
     if first == "cost" and "job_" not in plain.lower():  # "cost of upscales last week": spend
         return spend_in_mention(plain) or Help(unrecognised=plain)
-    if first in ("usage", "events", "event", "help", "job", "cost"):
+    if first in ("usage", "events", "event", "help", "job", "cost", "alerts", "budget"):
         return parse_command(plain)
     job_ids = _JOB_ID_IN_TEXT.findall(plain)
     if job_ids:
@@ -225,6 +233,8 @@ def parse_mention(text: str) -> Intent:
     words = set(re.findall(r"[a-z]+", plain.lower()))
     if "job_" in plain.lower():
         return BadJobId(plain)
+    if (settings := in_mention(re.findall(r"[a-z]+", plain.lower()))) is not None:
+        return settings  # before spend and usage: "how much of the budget is left" is the budget
     if (spend := spend_in_mention(plain)) is not None:
         return spend
     if words & _USAGE_WORDS:

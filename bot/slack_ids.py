@@ -35,3 +35,5 @@ ALERT_SNOOZE_WEEK = "alert_snooze_week"
 ALERT_MUTE_PERIOD = "alert_mute_period"
 ALERT_ACTION_IDS = (ALERT_ACKNOWLEDGE, ALERT_SNOOZE_DAY, ALERT_SNOOZE_WEEK, ALERT_MUTE_PERIOD)
 ALERT_ACTIONS_BLOCK = "katalo_alert_actions"  # the block holding them, at the end of every alert
+# The context block an alert gains above its buttons once pressed: who acknowledged, snoozed or muted it.
+ALERT_STATUS_BLOCK = "alert_status"

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # stands for that module and everything under it; the longest name that matches a module decides.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("pure helpers, no I/O", ("bot", "bot.config", "bot.logs", "bot.formatting", "bot.slack_ids",
-                              "bot.parsing", "bot.spend_parsing", "bot.periods", "bot.alert_kinds")),
+                              "bot.parsing", "bot.spend_parsing", "bot.periods", "bot.alert_kinds",
+                              "bot.alert_parsing")),
     ("database", ("bot.db",)),
     ("Katalo client and models", ("bot.katalo",)),
     ("plain data for the builders", ("bot.figures",)),

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bot import slack_ids
+from bot.alert_parsing import BadAlerts, BadBudget
 from bot.blocks._kit import escape
 from bot.blocks.limits import displayed_texts
 from bot.blocks.replies import EXAMPLE_JOB, SUBCOMMANDS, build_help
@@ -147,6 +148,11 @@ def test_a_local_env_file_is_never_committed():
     assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
 
 
+# What a placeholder in a help line stands for, typed; and the intents that answer mistakes.
+EXAMPLES = {"<job_id>": EXAMPLE_JOB, "<kind…>": "spike pace", "<amount>": "500"}
+MISTAKES = BadJobId | BadDigest | BadSpend | BadAlerts | BadBudget
+
+
 def test_usage_hint_and_help_name_every_subcommand_the_parser_accepts(manifest):
     """Every answer the parser can give is reached from a line of /katalo help, and usage_hint names it."""
     [command] = manifest["features"]["slash_commands"]
@@ -154,11 +160,12 @@ def test_usage_hint_and_help_name_every_subcommand_the_parser_accepts(manifest):
     help_text = "\n".join(displayed_texts(build_help()))
     reached = set()
     for usage, _ in SUBCOMMANDS:
-        intent = parse_command(re.sub(r"\[[^]]*\]", "", usage.replace("<job_id>", EXAMPLE_JOB)))
+        typed = re.sub(r"<[^>]*>", lambda m: EXAMPLES[m[0]], re.sub(r"\[[^]]*\]", "", usage))
+        intent = parse_command(typed)
         reached.add(type(intent))
-        understood = not isinstance(intent, Help | BadJobId | BadDigest | BadSpend) or intent == Help()
+        understood = not isinstance(intent, Help | MISTAKES) or intent == Help()
         assert understood, f"{usage!r} does not parse as a subcommand"
         assert escape(f"{slack_ids.COMMAND} {usage}") in help_text
         named = re.sub(r"\[[^]]*\]|<[^>]*>", "", usage).split()  # what is typed as it stands
         assert set(named) <= hint_words, f"manifest.yml's usage_hint does not name {usage!r}"
-    assert reached == set(get_args(Intent)) - {BadJobId, BadDigest, BadSpend}  # answers to mistakes
+    assert reached == set(get_args(Intent)) - set(get_args(MISTAKES))  # answers to mistakes

@@ -27,6 +27,12 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("digest off", "stops this channel's daily digest"),
     ("digest status", "this channel's schedule, its last digest and the next one"),
     ("digest preview", "today's digest now, only to you"),
+    ("alerts", "which alerts this channel gets, what is snoozed or muted, and the last of each kind"),
+    ("alerts on <kind…>", "turns kinds on here: plan, access, spike, pace, budget, or `all`"),
+    ("alerts off <kind…>", "turns kinds off here"),
+    ("budget", "this channel's budget: spent so far in its window, and the alerts it has reached"),
+    ("budget set <amount> [monthly]", "a budget in dollars per billing period (or calendar month)"),
+    ("budget off", "removes this channel's budget"),
     ("help", "this list"),
 )
 
@@ -38,8 +44,8 @@ def build_help(unrecognised: str | None = None) -> Message:
     lines = [f"{intro}I answer questions about this organization's Katalo usage and billing:"]
     lines += [f"• {code(f'{slack_ids.COMMAND} {usage}')}: {what}" for usage, what in SUBCOMMANDS]
     lines.append(
-        "• In a channel or thread: `@Katalo how much have we used?`, `@Katalo what did job_… cost?` "
-        "or `@Katalo what did we spend last week?`"
+        "• In a channel or thread: `@Katalo how much have we used?`, `@Katalo what did job_… cost?`, "
+        "`@Katalo what did we spend last week?` or `@Katalo what's our budget?`"
     )
     fallback = ", ".join(f"{slack_ids.COMMAND} {usage}" for usage, _ in SUBCOMMANDS)
     return message(

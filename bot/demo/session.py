@@ -15,6 +15,7 @@ from bot.wiring.deps import Deps
 HELP = """Type what you would type in Slack:
   /katalo usage | /katalo events {job} | /katalo events | /katalo digest status | /katalo help
   /katalo spend last week by config | /katalo spend 2026-10 type:upscale
+  /katalo alerts | /katalo alerts on spike pace | /katalo budget set 500 monthly | /katalo budget
   @Katalo how much have we used? | @Katalo what did {job} cost? | @Katalo what did we spend yesterday?
   digest       post today's digest to the demo channel now
   press N      press button N of the last message (or just N)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, mentions, spend
+from bot.listeners import actions, alert_actions, commands, mentions, spend
 from bot.wiring.deps import Deps
 
 
@@ -17,3 +17,4 @@ def register(app: App, deps: Deps) -> None:
     mentions.register(app, deps)
     actions.register(app, deps)
     spend.register(app, deps)
+    alert_actions.register(app, deps)

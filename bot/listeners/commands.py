@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot import slack_ids
 from bot.blocks.replies import build_refusal
+from bot.listeners.alert_answers import answer_channel_settings
 from bot.listeners.guard import apologise_on_error
 from bot.parsing import ChartIntent, DigestIntent, ExportIntent, ReconcileIntent, parse_command
 from bot.services.chart_command import ChannelCharts
@@ -39,7 +40,10 @@ def handle_command(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
     if not deps.settings.allowlist.allows(body.get("user_id"), body.get("channel_id")):
         return  # the ack already said no
     intent = parse_command(body.get("text") or "")
-    if isinstance(intent, DigestIntent):
+    channel_answer = answer_channel_settings(deps, intent, body["channel_id"], body.get("user_id") or "")
+    if channel_answer is not None:  # /katalo alerts …, /katalo budget …: this channel's
+        message = channel_answer
+    elif isinstance(intent, DigestIntent):
         message = deps.digests.answer(intent, body["channel_id"], body.get("user_id"))
     elif isinstance(intent, ChartIntent):  # posted in the channel: a private answer cannot carry files
         charts = ChannelCharts(

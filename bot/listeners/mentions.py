@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot import slack_ids
 from bot.blocks.replies import build_refusal
+from bot.listeners.alert_answers import answer_channel_settings
 from bot.listeners.guard import apologise_on_error
 from bot.parsing import parse_mention
 from bot.wiring.deps import Deps
@@ -40,7 +41,9 @@ def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], clie
         return
     channel, thread_ts = event["channel"], event.get("thread_ts") or event["ts"]
     if deps.settings.allowlist.allows(event.get("user"), channel):
-        message = deps.answers.answer(parse_mention(event.get("text") or ""))
+        intent = parse_mention(event.get("text") or "")
+        channel_answer = answer_channel_settings(deps, intent, channel, str(event.get("user") or ""))
+        message = channel_answer if channel_answer is not None else deps.answers.answer(intent)
     else:
         message = build_refusal()
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
