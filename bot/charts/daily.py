@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -41,6 +43,7 @@ def render_daily_spend(figures: DailySpend) -> Chart:
     left = frame.MARGIN + frame.axis_room(canvas, labels)
     slot = (frame.WIDTH - frame.MARGIN - left) / len(days)
     totals = [usd(day.total) if day.total else "" for day in days]
+    totals = _shown(canvas, totals, heights, slot)
     plot, size, upright = _layout(canvas, (left, top), slot, totals, heights, ticks[-1])
     frame.value_axis(canvas, plot, ticks, labels)
     _bars(canvas, plot, stack, slot)
@@ -50,6 +53,18 @@ def render_daily_spend(figures: DailySpend) -> Chart:
         middle = ((plot.left + plot.right) / 2, (plot.top + plot.bottom) / 2)
         canvas.text(middle, "No spend in this period", frame.BODY, anchor="mm")
     return Chart(canvas.png(), daily_spend_alt(figures), frame.WIDTH, frame.HEIGHT)
+
+
+def _shown(canvas: Canvas, totals: list[str], heights: list[Decimal], slot: float) -> list[str]:
+    """The day totals to label: all of them, unless even turned upright they would run into each other
+    (about two months of bars); then only the biggest day's. The subtitle gives the period's total and
+    the alt text every day's figure."""
+    from bot.charts import frame
+
+    if all(canvas.text_width(t, frame.SMALL) <= slot - 4 for t in totals) or slot >= frame.SMALL + 4:
+        return totals
+    biggest = max(range(len(heights)), key=lambda i: heights[i])
+    return [text if i == biggest else "" for i, text in enumerate(totals)]
 
 
 def _layout(
@@ -71,7 +86,7 @@ def _layout(
     left, top = corner
     bottom = frame.HEIGHT - 76
     upright = any(canvas.text_width(t, frame.SMALL) > slot - 4 for t in totals)
-    longest = max(canvas.text_width(t, frame.BODY) for t in totals)
+    longest = max(canvas.text_width(t, frame.BODY) for t in totals if t) if any(totals) else 0
     roomy = slot >= frame.BODY + 10 and longest <= (bottom - top) / 4
     size = frame.BODY if upright and roomy else frame.SMALL
     extents = [canvas.text_width(t, size) if upright else size for t in totals]
@@ -132,9 +147,21 @@ def _day_labels(canvas: Canvas, plot: Plot, figures: DailySpend, slot: float) ->
     from bot.charts.frame import SMALL
 
     every = 1 if canvas.text_width("30", SMALL) + 8 <= slot else 2
+    labelled = set(labelled_days([day.day for day in figures.days], every))
     for i, day in enumerate(figures.days):
         x = plot.left + slot * (i + 0.5)
-        if i % every == 0 or day.day.day == 1:
+        if i in labelled:
             canvas.text((x, plot.bottom + 8), str(day.day.day), SMALL, fill=MUTED, anchor="ma")
         if i == 0 or day.day.day == 1:
             canvas.text((x, plot.bottom + 36), f"{day.day:%b}", SMALL, anchor="ma")
+
+
+def labelled_days(days: Sequence[date], every: int) -> list[int]:
+    """The bars whose day of month is written: every `every`-th, always the 1st of a month, and never
+    two closer than `every` bars, so the 1st's neighbours give way to it instead of running into it."""
+    shown: list[int] = []
+    for i, day in enumerate(days):
+        first_next = i + 1 < len(days) and days[i + 1].day == 1
+        if day.day == 1 or ((not shown or i - shown[-1] >= every) and not (every > 1 and first_next)):
+            shown.append(i)
+    return shown

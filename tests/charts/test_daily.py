@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,11 +10,12 @@ from decimal import Decimal
 import pytest
 
 from bot.charts.alt import ALT_MAX
-from bot.charts.daily import render_daily_spend
+from bot.charts.canvas import INK
+from bot.charts.daily import labelled_days, render_daily_spend
 from bot.charts.figures import OTHER, DailySpend, DaySpend
 from bot.charts.frame import OTHER_COLOUR, PALETTE
 from bot.formatting import usd
-from tests.charts.pixels import count, decode, ink_box, runs
+from tests.charts.pixels import column_counts, count, decode, ink_box, runs
 
 ZONE = "Europe/Berlin"
 START = date(2026, 11, 1)
@@ -143,3 +145,31 @@ def test_days_must_be_consecutive():
         DailySpend(ZONE, days)
     with pytest.raises(ValueError, match="at least one day"):
         DailySpend(ZONE, ())
+
+
+def _inked_columns(png: bytes, top: int, bottom: int) -> int:
+    """Columns right of the value axis with text ink between `top` and `bottom` (the totals' band)."""
+    image = decode(png).crop((150, top, 1240, bottom))
+    return sum(1 for pixels in column_counts(image, INK) if pixels)
+
+
+def test_two_months_label_only_the_biggest_day_so_totals_never_overlap():
+    """62 bars leave no room for 62 totals, even upright: only the biggest day's is written."""
+    data = month(days=62)
+    figures = period(data)
+    chart = render_daily_spend(figures)
+    assert _inked_columns(chart.png, 130, 600) < 40  # one upright label, not a wall of them
+    assert usd(figures.biggest_day.total) in chart.alt_text
+    few = render_daily_spend(period(data[:31])).png
+    assert _inked_columns(few, 130, 600) > 31 * 10  # a month keeps a total over every bar
+
+
+@pytest.mark.parametrize("start", [date(2026, 10, 5), date(2026, 10, 6), date(2026, 2, 20)])
+def test_day_labels_give_way_to_the_first_of_the_month(start):
+    """Crowded bars get every other day's number; the 1st always, and never a neighbour's beside it."""
+    days = [start + timedelta(days=i) for i in range(62)]
+    shown = labelled_days(days, every=2)
+    assert all(later - earlier >= 2 for earlier, later in itertools.pairwise(shown))
+    assert {i for i, day in enumerate(days) if day.day == 1} <= set(shown)
+    assert len(shown) >= 29  # about every other day, not a few
+    assert labelled_days(days, every=1) == list(range(62))
