@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,13 +57,6 @@ class AlertOutcome:
     detail: str | None = None
     key: str | None = None
     message: Message | None = None  # what was (or, in a dry run, would be) said
-
-
-def with_acknowledgement(view: AlertView, alert: PostedAlert | None) -> AlertView:
-    """The view as re-rendered over a posted alert: its acknowledgement stays on it."""
-    if alert is None or alert.acknowledged_by is None:
-        return view
-    return replace(view, acknowledged_by=alert.acknowledged_by, acknowledged_at=alert.acknowledged_at)
 
 
 class AlertSlack:
