@@ -1,7 +1,8 @@
 """SlackDouble: the Slack stand-in (bot/sandbox/slack.py) plus what tests set up and read back.
 
 Faults to inject (429 with Retry-After, 5xx, API errors, delays), channels that do not exist or that
-the bot has not joined, response URLs expired by hand, the messages posted, and a reset between steps;
+the bot has not joined, response URLs expired by hand, messages deleted by a person, the messages
+posted, and a reset between steps;
 and `apps.connections.open` for an app-level token, once a test serves Socket Mode (serve_socket_mode).
 """
 
@@ -125,6 +126,15 @@ class SlackDouble(SlackStandIn):
         """The ts Slack gave each successful chat.postMessage (to one channel), in order."""
         with self._changed:
             return [str(m[_TS]) for m in self._messages if channel in (None, m.get("channel"))]
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        """A person deletes a message: it leaves the channel; chat.update of it answers message_not_found."""
+        with self._changed:
+            gone = [m for m in self._messages if m.get("channel") == channel and m[_TS] == ts]
+            if not gone:
+                raise ValueError(f"no message {ts} in {channel}")
+            self._messages.remove(gone[0])
+            self._changed.notify_all()
 
     def reset(self) -> None:
         """Forget recorded calls, messages and posts; faults, response URLs and the ts sequence stay."""
