@@ -83,7 +83,8 @@ class ChannelAlerts:
         return build_alert_settings(states, zone=self.zone_of(channel_id))
 
     def _shown(self, alert: PostedAlert) -> LastAlertShown:
-        link = permalink(self.slack, alert.channel_id, alert.ts)
+        # An alert carried over from the previous version has no known message to link.
+        link = permalink(self.slack, alert.channel_id, alert.ts) if alert.ts else None
         return LastAlertShown(alert.headline, alert.posted_at, link, alert.acknowledged_by, alert.cleared_at)
 
 
