@@ -50,6 +50,17 @@ def test_a_deleted_alert_is_posted_anew_when_it_worsens_and_only_once(rig):
     assert reply["text"].startswith("A new billing period began")
 
 
+def test_a_deleted_alert_clears_without_a_reply_and_is_not_tried_again(rig):
+    """Deleted, then a new period: its thread is gone (thread_not_found), so it is cleared silently, once."""
+    katalo, alerts = rig
+    alerts.slack.delete_message(CHANNEL, posted_at_80(rig))
+    katalo.set(10, period=DECEMBER)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "cleared")]
+    assert said(alerts.runner.check()) == []
+    assert alerts.slack.messages(CHANNEL) == []
+    assert alerts.store.last_alerts(CHANNEL)["plan"].cleared_at is not None
+
+
 def test_an_alert_slack_will_not_update_is_posted_anew(rig):
     """cant_update_message (the message cannot be edited any more) is treated as gone."""
     katalo, alerts = rig

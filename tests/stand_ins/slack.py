@@ -67,6 +67,7 @@ class SlackDouble(SlackStandIn):
         self.member_of: set[str] | None = None  # None: the bot is a member of every channel
         self._faults: FaultQueue[_Fault] = FaultQueue(lambda fault: fault.method)  # has its own lock
         self._socket_mode: tuple[bytes, Callable[[], str]] | None = None
+        self._deleted: set[tuple[str, str]] = set()  # (channel, ts): a reply to one is thread_not_found
         super().__init__(token=token, host=host, port=port)
 
     def serve_socket_mode(self, app_token: str, new_url: Callable[[], str]) -> None:
@@ -128,12 +129,14 @@ class SlackDouble(SlackStandIn):
             return [str(m[_TS]) for m in self._messages if channel in (None, m.get("channel"))]
 
     def delete_message(self, channel: str, ts: str) -> None:
-        """A person deletes a message: it leaves the channel; chat.update of it answers message_not_found."""
+        """A person deletes a message: it leaves the channel; chat.update of it answers message_not_found,
+        and a reply in its thread thread_not_found, as Slack answers."""
         with self._changed:
             gone = [m for m in self._messages if m.get("channel") == channel and m[_TS] == ts]
             if not gone:
                 raise ValueError(f"no message {ts} in {channel}")
             self._messages.remove(gone[0])
+            self._deleted.add((channel, ts))
             self._changed.notify_all()
 
     def reset(self) -> None:
@@ -175,7 +178,11 @@ class SlackDouble(SlackStandIn):
     def _run(
         self, method: str, params: dict[str, Any], authorization: str | None, body_error: str | None
     ) -> dict[str, Any]:
-        """apps.connections.open takes the app-level token and no other; the rest as in the stand-in."""
+        """apps.connections.open takes the app-level token and no other; a reply in the thread of a
+        deleted message is thread_not_found; the rest as in the stand-in."""
+        thread = (str(params.get("channel") or ""), str(params.get("thread_ts") or ""))
+        if method == "chat.postMessage" and thread in self._deleted:
+            raise SlackError("thread_not_found")
         if method != "apps.connections.open" or self._socket_mode is None:
             return super()._run(method, params, authorization, body_error)
         app_token, new_url = self._socket_mode

@@ -7,7 +7,8 @@ Each act is a step claimed in the database first (bot/db/alert_steps.py), compos
   Slack answers message_not_found or cant_update_message; or never known, as for an alert carried
   over from the version before the alert engine), the alert is posted anew at the new level and
   its new ts recorded, within the same claimed step, so once.
-- cleared: one reply in the alert's thread (nothing to say when the alert's message was never known).
+- cleared: one reply in the alert's thread; nothing is said when the alert's message was never
+  known, or was deleted (Slack answers thread_not_found), and it is recorded as cleared all the same.
 A runner that takes over the claim of one that died looks first for what it left (found.py): the
 post in the channel's history, the reply in the alert's thread, and records it instead of saying it
 twice. A refused call gives the claim back, so the next check (five minutes later) tries again.
@@ -100,7 +101,7 @@ class AlertSlack:
             self._steps.done(claim, posted.ts)
             gone = "its message was deleted" if alert.ts else "its earlier message is not known"
             return AlertOutcome(channel, condition.kind, "reposted", gone, condition.key, message)
-        said = self._reply(claim, alert.ts, reply)
+        said = self._reply(claim, alert.ts, reply)  # None: deleted since the update, nothing to reply to
         if isinstance(said, Failed):
             return AlertOutcome(channel, condition.kind, "failed", said.reason, condition.key)
         self._store.record_level(channel, condition.key, level=condition.level, headline=view.headline)
@@ -149,18 +150,29 @@ class AlertSlack:
             return self._failed(claim, error)
         return True
 
-    def _reply(self, claim: StepClaim, thread_ts: str, reply: Message) -> str | Failed:
-        """The ts of this step's reply in the alert's thread: said now, or found if a dead runner said it."""
+    def _reply(self, claim: StepClaim, thread_ts: str, reply: Message) -> str | Failed | None:
+        """The ts of this step's reply in the alert's thread: said now, or found if a dead runner said it;
+        None when the thread is gone (the alert was deleted): nothing to say it in, and nothing to retry."""
         if claim.kind == "take_over":
             found = find_left(self._slack, claim, self._now(), thread_ts=thread_ts)
             if found is not None:
                 return found
         metadata = reply_metadata(claim.alert_key, claim.step)
-        call = lambda: self._slack.chat_postMessage(  # noqa: E731
-            channel=claim.channel_id, thread_ts=thread_ts, metadata=metadata, **reply
-        )
-        response = self._call(claim, call)
-        return response if isinstance(response, Failed) else str(response["ts"])
+        try:
+            response = self._slack.chat_postMessage(
+                channel=claim.channel_id, thread_ts=thread_ts, metadata=metadata, **reply
+            )
+        except SlackApiError as error:
+            if error.response.get("error") != "thread_not_found":
+                return self._failed(claim, error)
+            log.info(
+                "alert %s in %s: its thread %s is gone; no reply",
+                claim.alert_key,
+                claim.channel_id,
+                thread_ts,
+            )
+            return None
+        return str(response["ts"])
 
     def _call(self, claim: StepClaim, call: Callable[[], Any]) -> Any:
         """Slack's answer; or, when Slack refused, its error (the claim given back for the next check)."""
