@@ -25,6 +25,11 @@ HELP = """Type what you would type in Slack:
   press N      press button N of the last message (or just N)
   help, quit   ({job} stands for a real sandbox job id, {budget} for a budget half spent)"""
 WAIT_SECONDS = 30.0
+_WHERE = {  # where an alert check said what it said
+    "updated": "updated in place in #{channel} (and said in its thread)",
+    "reposted": "posted anew in #{channel} (its message was gone)",
+    "cleared": "in the alert's thread in #{channel}",
+}
 
 
 class DemoSession:
@@ -126,9 +131,11 @@ class DemoSession:
         said = [o for o in outcomes if o.message is not None and o.key is not None]
         for outcome in said:
             assert outcome.message is not None and outcome.key is not None  # for the type checker
-            self._show(outcome.message, f"posted in #{channel}")
+            self._show(
+                outcome.message, _WHERE.get(outcome.status, "posted in #{channel}").format(channel=channel)
+            )
             posted = self._deps.alert_store.alert(channel, outcome.key)
-            if posted is not None and outcome.status in ("posted", "reposted"):
+            if posted is not None and outcome.status in ("posted", "reposted", "updated"):
                 self._message = {**outcome.message, "ts": posted.ts}
         for outcome in outcomes:
             if outcome.message is None:
@@ -182,7 +189,7 @@ class DemoSession:
 
     def _show(self, message: dict[str, Any], where: str) -> None:
         text, self._buttons = render(message, color=self._color)
-        if not where.startswith(("posted in", "edited in place")):
+        if not where.startswith(("posted", "edited in place", "updated in place")):
             self._message = None  # its buttons are not on a channel message
         if self._as_json:
             keys = ("text", "blocks", "response_type", "replace_original")
