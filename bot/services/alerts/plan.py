@@ -23,8 +23,10 @@ ACCESS_OFF = "Katalo API access is off for this organization: new generation job
 
 
 def period_key(summary: UsageSummary) -> str:
+    """The billing period's start in UTC: the same key whatever offset Katalo writes it with (and the
+    key migration 0010 gives the alerts the previous version claimed)."""
     start = summary.billing_period.start_at if summary.billing_period else NO_PERIOD
-    return start.isoformat()
+    return start.astimezone(UTC).isoformat()
 
 
 def evaluate_plan(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
 from bot.alerts.budget import DEFAULT_THRESHOLDS
@@ -30,8 +30,9 @@ from bot.ledger.spend import SpendQueries
 from bot.services.alerts.conditions import Evaluation, worse
 from bot.services.alerts.money import evaluate_budget, evaluate_pace
 from bot.services.alerts.plan import evaluate_access, evaluate_plan
-from bot.services.alerts.slack import AlertOutcome, AlertSlack, Status, with_acknowledgement
+from bot.services.alerts.slack import AlertOutcome, AlertSlack, Status
 from bot.services.alerts.spike import evaluate_spike
+from bot.services.alerts.status import alert_status
 
 log = logging.getLogger(__name__)
 MIRROR_MAX_AGE = 120.0  # as the digest: the figures are at most this far behind the ledger
@@ -61,11 +62,14 @@ class AlertRunner:
         rules: AlertRules = DEFAULT_RULES,
         allowlist: Allowlist = Allowlist(),
         zone: tzinfo = UTC,
+        channel_zone: Callable[[str], tzinfo] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self._client, self._mirror, self._slack = client, mirror, slack
         self._rules, self._allowlist, self._zone, self._now = rules, allowlist, zone, now
+        # The clock of a channel's status lines (who acknowledged at what time), as the buttons show them.
+        self._channel_zone = channel_zone or (lambda _channel: zone)
         self._queries = SpendQueries(mirror.store.engine)
 
     def check(self, channel: str | None = None, *, dry_run: bool = False) -> list[AlertOutcome]:
@@ -157,7 +161,10 @@ class AlertRunner:
             if silenced is not None:
                 outcomes.append(AlertOutcome(channel, kind, "silenced", silenced, key))
                 continue
-            view = with_acknowledgement(condition.compose(), shown)  # composed before claiming
+            view = condition.compose()  # composed before claiming
+            if shown is not None:  # re-rendered: the status lines the store holds, as the buttons show them
+                zone = self._channel_zone(channel)
+                view = replace(view, status=alert_status(self.store, shown, zone, self._zone))
             if dry_run:
                 status: Status = "would_post" if shown is None else "would_update"
                 outcomes.append(AlertOutcome(channel, kind, status, key=key, message=build_alert(view)))
