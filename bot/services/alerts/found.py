@@ -12,6 +12,7 @@ could not be read, it is said, and the log says a copy is possible.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,30 +26,42 @@ ALERT_EVENT = "katalo_alert"
 REPLY_EVENT = "katalo_alert_reply"
 
 
-def post_metadata(key: str) -> dict[str, Any]:
-    return {"event_type": ALERT_EVENT, "event_payload": {"key": key}}
+def post_metadata(key: str, level: str) -> dict[str, Any]:
+    # The level too: a runner that finds the post after a crash records what the message shows, so a
+    # worse level since is still said (updated in place) rather than taken as already shown.
+    return {"event_type": ALERT_EVENT, "event_payload": {"key": key, "level": level}}
 
 
 def reply_metadata(key: str, step: str) -> dict[str, Any]:
     return {"event_type": REPLY_EVENT, "event_payload": {"key": key, "step": step}}
 
 
+@dataclass(frozen=True)
+class Left:
+    """What a dead runner left: the message's ts and, for a post, the level it shows (None when the
+    post predates levels in the metadata, or for a reply)."""
+
+    ts: str
+    level: str | None = None
+
+
 def find_left(
     slack: WebClient, claim: StepClaim, now: datetime, *, thread_ts: str | None = None
-) -> str | None:
-    """The ts of the post (or, with `thread_ts`, the reply) of this step the dead runner left, if seen."""
+) -> Left | None:
+    """The post (or, with `thread_ts`, the reply) of this step the dead runner left, if seen."""
     since = claim.claimed_before or now
-    if thread_ts is None:
-        wanted = post_metadata(claim.alert_key)
-    else:
-        wanted = reply_metadata(claim.alert_key, claim.step)
+    event = ALERT_EVENT if thread_ts is None else REPLY_EVENT
+    found: dict[str, Any] = {}
 
     def matches(message: dict[str, Any]) -> bool:
         metadata = message.get("metadata") or {}
-        return bool(
-            metadata.get("event_type") == wanted["event_type"]
-            and metadata.get("event_payload") == wanted["event_payload"]
-        )
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") != event or payload.get("key") != claim.alert_key:
+            return False
+        if thread_ts is not None and payload.get("step") != claim.step:
+            return False
+        found.update(payload)
+        return True
 
     lookup = find_message(slack, claim.channel_id, since, matches, thread_ts=thread_ts)
     if lookup.ts is None:
@@ -60,4 +73,6 @@ def find_left(
             claim.channel_id,
             why,
         )
-    return lookup.ts
+        return None
+    level = found.get("level") if thread_ts is None else None
+    return Left(lookup.ts, str(level) if level is not None else None)

@@ -23,17 +23,22 @@ from datetime import datetime
 from typing import Any, Literal
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks._kit import Message
 from bot.blocks.alerts import AlertView, build_alert, build_alert_reply
-from bot.db.alert_steps import AlertSteps, StepClaim
+from bot.db.alert_steps import RETRY_FAILED_AFTER, AlertSteps, StepClaim
 from bot.db.alert_store import AlertStore, PostedAlert
 from bot.services.alerts.conditions import Condition
 from bot.services.alerts.found import find_left, post_metadata, reply_metadata
 
 log = logging.getLogger(__name__)
 GONE = ("message_not_found", "cant_update_message")  # chat.update of a message deleted (or not ours)
+# A channel that takes no posts until someone acts: tried again after RETRY_FAILED_AFTER, not every check.
+CHANNEL_ERRORS = ("channel_not_found", "is_archived", "not_in_channel", "restricted_action")
+# What a Slack call raises when nothing was said: Slack's refusal, or Slack unreachable (slack_sdk
+# raises urllib's errors, which are OSErrors, once its connection retry is spent).
+UNSENT = (SlackClientError, OSError)
 
 Status = Literal[
     "posted",
@@ -75,10 +80,11 @@ class AlertSlack:
         claim = self._steps.claim(channel, condition.key, "post", self._now())
         if claim is None:
             return self._not_claimed(channel, condition.kind, condition.key, "post")
-        posted = self._post(claim, message)
+        posted = self._post(claim, message, condition.level)
         if isinstance(posted, Failed):
             return AlertOutcome(channel, condition.kind, "failed", posted.reason, condition.key)
-        self._record_post(claim, condition, view, posted.ts)
+        # Found after a crash: the level that message shows, so a worse one is updated in next time.
+        self._record_post(claim, condition, view, posted.ts, level=posted.level or condition.level)
         status: Status = "found_posted" if posted.found else "posted"
         return AlertOutcome(channel, condition.kind, status, key=condition.key, message=message)
 
@@ -92,7 +98,7 @@ class AlertSlack:
         if isinstance(updated, Failed):
             return AlertOutcome(channel, condition.kind, "failed", updated.reason, condition.key)
         if not updated:  # the message is gone: the alert is posted anew at this level
-            posted = self._post(claim, message)
+            posted = self._post(claim, message, condition.level)
             if isinstance(posted, Failed):
                 return AlertOutcome(channel, condition.kind, "failed", posted.reason, condition.key)
             self._store.record_moved(
@@ -121,13 +127,13 @@ class AlertSlack:
         self._steps.done(claim, said)
         return AlertOutcome(channel, alert.kind, "cleared", key=alert.key, message=reply if said else None)
 
-    def _post(self, claim: StepClaim, message: Message) -> Posted | Failed:
+    def _post(self, claim: StepClaim, message: Message, level: str) -> Posted | Failed:
         """The alert posted with its metadata, or found posted by the runner this claim was taken from."""
         if claim.kind == "take_over":
             found = find_left(self._slack, claim, self._now())
             if found is not None:
-                return Posted(found, found=True)
-        metadata = post_metadata(claim.alert_key)
+                return Posted(found.ts, found=True, level=found.level)
+        metadata = post_metadata(claim.alert_key, level)
         call = lambda: self._slack.chat_postMessage(channel=claim.channel_id, metadata=metadata, **message)  # noqa: E731
         response = self._call(claim, call)
         return response if isinstance(response, Failed) else Posted(str(response["ts"]))
@@ -138,8 +144,8 @@ class AlertSlack:
             return False
         try:
             self._slack.chat_update(channel=claim.channel_id, ts=ts, **message)
-        except SlackApiError as error:
-            if error.response.get("error") in GONE:
+        except UNSENT as error:
+            if isinstance(error, SlackApiError) and error.response.get("error") in GONE:
                 log.info(
                     "alert %s in %s: its message %s is gone; posting it anew",
                     claim.alert_key,
@@ -156,14 +162,14 @@ class AlertSlack:
         if claim.kind == "take_over":
             found = find_left(self._slack, claim, self._now(), thread_ts=thread_ts)
             if found is not None:
-                return found
+                return found.ts
         metadata = reply_metadata(claim.alert_key, claim.step)
         try:
             response = self._slack.chat_postMessage(
                 channel=claim.channel_id, thread_ts=thread_ts, metadata=metadata, **reply
             )
-        except SlackApiError as error:
-            if error.response.get("error") != "thread_not_found":
+        except UNSENT as error:
+            if not isinstance(error, SlackApiError) or error.response.get("error") != "thread_not_found":
                 return self._failed(claim, error)
             log.info(
                 "alert %s in %s: its thread %s is gone; no reply",
@@ -178,30 +184,45 @@ class AlertSlack:
         """Slack's answer; or, when Slack refused, its error (the claim given back for the next check)."""
         try:
             return call()
-        except SlackApiError as error:
+        except UNSENT as error:
             return self._failed(claim, error)
 
-    def _failed(self, claim: StepClaim, error: SlackApiError) -> Failed:
-        reason = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+    def _failed(self, claim: StepClaim, error: Exception) -> Failed:
+        """Slack refused, or could not be reached. A channel that cannot take posts (archived, gone, the
+        bot removed) is tried again after RETRY_FAILED_AFTER, not at every check; anything else at the
+        next check. The reason is Slack's error code or the kind of failure, never its text."""
+        if isinstance(error, SlackApiError):
+            reason = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+        else:
+            reason = f"Slack could not be reached ({type(error).__name__})"
         log.warning("alert %s (%s) to %s failed: %s", claim.alert_key, claim.step, claim.channel_id, reason)
+        if reason in CHANNEL_ERRORS:
+            self._steps.failed(claim, reason)
+            return Failed(f"{reason}; tried again in {RETRY_FAILED_AFTER.seconds // 60} minutes")
         self._steps.release(claim)
         return Failed(f"{reason}; tried again at the next check")
 
-    def _record_post(self, claim: StepClaim, condition: Condition, view: AlertView, ts: str) -> None:
+    def _record_post(
+        self, claim: StepClaim, condition: Condition, view: AlertView, ts: str, *, level: str
+    ) -> None:
         self._store.record_post(
             claim.channel_id,
             condition.kind,
             condition.key,
             ts=ts,
             headline=view.headline,
-            level=condition.level,
+            level=level,
             at=self._now(),
         )
         self._steps.done(claim, ts)
 
     def _not_claimed(self, channel: str, kind: str, key: str, step: str) -> AlertOutcome:
-        if self._steps.state(channel, key, step) == "done":
+        state = self._steps.state(channel, key, step)
+        if state == "done":
             return AlertOutcome(channel, kind, "already_posted", "already said", key)
+        if state == "failed":
+            later = f"Slack refused it; tried again {RETRY_FAILED_AFTER.seconds // 60} minutes after"
+            return AlertOutcome(channel, kind, "failed", later, key)
         return AlertOutcome(channel, kind, "in_progress", "another runner is saying it", key)
 
 
@@ -209,6 +230,7 @@ class AlertSlack:
 class Posted:
     ts: str
     found: bool = False  # posted by the runner that died, found in the channel
+    level: str | None = None  # found: the level its message shows, when its metadata says
 
 
 @dataclass(frozen=True)
