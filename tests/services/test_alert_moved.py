@@ -41,7 +41,8 @@ def test_a_deleted_alert_is_posted_anew_when_it_worsens_and_only_once(rig):
     assert (outcome.status, outcome.detail) == ("reposted", "its message was deleted")
     assert said(alerts.runner.check()) == []
     [alert] = top_level(alerts)
-    assert alert["text"].startswith("100% reached") and alert["metadata"]["event_payload"] == {"key": KEY, "level": "100"}
+    assert alert["text"].startswith("100% reached")
+    assert alert["metadata"]["event_payload"] == {"key": KEY, "level": "100"}
     moved = alerts.store.last_alerts(CHANNEL)["plan"]
     assert moved.ts != deleted and moved.ts == alerts.slack.message_ts(CHANNEL)[0] and moved.level == "100"
     katalo.set(10, period=DECEMBER)  # its later word goes into the new message's thread
