@@ -72,6 +72,7 @@ def test_a_question_that_cannot_start_says_so_at_once_and_help_still_answers(mak
     bot = make_bot()
     bot.katalo.inject(SUMMARY_PATH, trickle=TRICKLE, times=None)
     bot.command("usage")  # takes the one answer thread, waiting on the trickle for its 10 s
+    bot.katalo.wait_for_requests(SUMMARY_PATH)  # it holds the thread (a loaded machine may be slow to)
     _, busy_url = bot.command("usage")
     _, help_url = bot.command("help")
     [busy] = bot.slack.wait_for_posts(busy_url)

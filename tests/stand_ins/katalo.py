@@ -31,7 +31,7 @@ class KataloDouble(SandboxServer):
         self.latency = 0.0  # seconds added to every request, for slow-Katalo tests
         self._sleep = sleep
         self._faults: FaultQueue[Fault] = FaultQueue(lambda fault: fault.path)
-        self._log_lock = threading.Lock()
+        self._log_lock = threading.Condition()  # notified as each request is logged
         self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=_REQUEST_LOG_SIZE)
         self._counts: Counter[str] = Counter()
         super().__init__(*args, **kwargs)
@@ -64,6 +64,12 @@ class KataloDouble(SandboxServer):
         with self._log_lock:
             return self._counts.total() if path is None else self._counts[path]
 
+    def wait_for_requests(self, path: str, count: int = 1, timeout: float = 10.0) -> None:
+        """Return once `count` requests to `path` have reached the handler; AssertionError after `timeout`."""
+        with self._log_lock:
+            if not self._log_lock.wait_for(lambda: self._counts[path] >= count, timeout):
+                raise AssertionError(f"waited {timeout:g} s for {count} request(s) to {path}")
+
     @property
     def requests(self) -> tuple[tuple[str, str, dict[str, str]], ...]:
         """(method, path, query) of recent requests, oldest first."""
@@ -82,6 +88,7 @@ class KataloDouble(SandboxServer):
         with self._log_lock:
             self._log.append((request.command, url.path, dict(parse_qsl(url.query, keep_blank_values=True))))
             self._counts[url.path] += 1
+            self._log_lock.notify_all()
         if self.latency > 0:
             self._sleep(self.latency)
         fault = self._faults.take(url.path)
