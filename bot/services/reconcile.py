@@ -3,6 +3,10 @@
 Three Katalo requests at most: the usage summary (fresh, for `usage.consumed` and the period) and the
 newest REREAD_PAGES ledger pages. The mirror is not synced first: the check is of what it holds now,
 and events newer than its completeness time are counted as not yet mirrored rather than missing.
+
+The difference is taken at the summary's moment (bot/ledger/at_moment.py): the billable events created
+before it, from the mirror and, for what it does not hold yet, from the pages read just after it. When
+neither the mirror nor those pages reach that moment, the difference is not judged (nor recorded).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from bot.blocks._kit import Message
 from bot.blocks.reconcile import build_reconcile
 from bot.blocks.replies import build_error
 from bot.db.reconcile_checks import ReconcileChecks
-from bot.figures import Reconciliation
+from bot.figures import Reconciliation, SpendTotals
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.katalo.models import BillingEvent
+from bot.ledger.at_moment import PagesTally, counted_window, not_yet_mirrored, pages_cover
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.recheck import compare_pages
 from bot.ledger.spend import SpendQueries
@@ -42,8 +47,9 @@ class Reconciler:
 
     def check(self) -> Reconciliation:
         """Read Katalo's figures and pages, compare them with the mirror, record the difference."""
-        summary = self.client.usage_summary(refresh=True).value
-        events, reached_end = self._reread()
+        fetched = self.client.usage_summary(refresh=True)
+        summary = fetched.value
+        events, reached_end = self._reread()  # after the summary: they can cover its moment
         state = self.mirror.state()
         engine = self.mirror.store.engine
         reread = compare_pages(
@@ -53,13 +59,23 @@ class Reconciler:
             reached_end=reached_end,
             complete_through=state.complete_through,
         )
+        caught_up = (
+            state.last_success_at is not None and state.last_success_at >= fetched.fetched_at
+        ) or pages_cover(
+            events, order=state.page_order, reached_end=reached_end, complete_through=state.complete_through
+        )
         now = self.now()
-        period, totals, last = None, None, None
+        period, totals, last, from_pages = None, None, None, PagesTally()
         if summary.billing_period is not None:
             period = (summary.billing_period.start_at, summary.billing_period.end_at)
-            totals = SpendQueries(engine).totals(*period)
-            difference = summary.usage.consumed - totals.billable_events
-            last = ReconcileChecks(engine).swap(period[0], difference, now)
+            window = counted_window(*period, fetched.fetched_at)
+            from_pages = not_yet_mirrored(engine, events, window, state.complete_through)
+            totals = _with_pages(SpendQueries(engine).totals(*window), from_pages)
+            checks = ReconcileChecks(engine)
+            if caught_up:
+                last = checks.swap(period[0], summary.usage.consumed - totals.billable_events, now)
+            else:  # no difference to record: the previous one stays for the next check to compare
+                last = checks.last(period[0])
         return Reconciliation(
             period=period,
             mirror=totals,
@@ -72,6 +88,9 @@ class Reconciler:
             reread=reread,
             set_aside=self.mirror.queries.set_aside_count(),
             as_of=now,
+            counted_before=fetched.fetched_at,
+            caught_up=caught_up,
+            from_pages=from_pages.billable,
         )
 
     def _reread(self) -> tuple[list[BillingEvent], bool]:
@@ -85,3 +104,13 @@ class Reconciler:
             if cursor is None:
                 return events, True
         return events, False
+
+
+def _with_pages(mirror: SpendTotals, pages: PagesTally) -> SpendTotals:
+    """The mirror's totals and the re-read events it does not hold yet (`jobs`, not shown: the mirror's)."""
+    return SpendTotals(
+        mirror.amount_usd + pages.amount_usd,
+        mirror.billable_events + pages.billable,
+        mirror.unbilled_events + pages.unbilled,
+        mirror.jobs,
+    )
