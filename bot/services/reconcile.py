@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
+from sqlalchemy import Engine
+
 from bot.blocks._kit import Message
 from bot.blocks.reconcile import build_reconcile
 from bot.blocks.replies import build_error
@@ -27,6 +29,7 @@ from bot.ledger.at_moment import PagesTally, counted_window, not_yet_mirrored, p
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.recheck import compare_pages
 from bot.ledger.spend import SpendQueries
+from bot.ledger.store import SyncState
 
 REREAD_PAGES = 2  # the newest pages read again: with the summary, three requests of the budget
 
@@ -59,26 +62,20 @@ class Reconciler:
             reached_end=reached_end,
             complete_through=state.complete_through,
         )
-        caught_up = (
-            state.last_success_at is not None and state.last_success_at >= fetched.fetched_at
-        ) or pages_cover(
-            events, order=state.page_order, reached_end=reached_end, complete_through=state.complete_through
-        )
+        caught_up = _caught_up(state, fetched.fetched_at, events, reached_end)
         now = self.now()
-        period, totals, last, from_pages = None, None, None, PagesTally()
+        counted, last = _Counted(), None
         if summary.billing_period is not None:
             period = (summary.billing_period.start_at, summary.billing_period.end_at)
-            window = counted_window(*period, fetched.fetched_at)
-            from_pages = not_yet_mirrored(engine, events, window, state.complete_through)
-            totals = _with_pages(SpendQueries(engine).totals(*window), from_pages)
+            counted = _count(engine, period, fetched.fetched_at, events, state)
             checks = ReconcileChecks(engine)
             if caught_up:
-                last = checks.swap(period[0], summary.usage.consumed - totals.billable_events, now)
+                last = checks.swap(period[0], summary.usage.consumed - counted.billable, now)
             else:  # no difference to record: the previous one stays for the next check to compare
                 last = checks.last(period[0])
         return Reconciliation(
-            period=period,
-            mirror=totals,
+            period=counted.period,
+            mirror=counted.totals,
             consumed=summary.usage.consumed,
             previous_difference=last.difference if last else None,
             previous_at=last.checked_at if last else None,
@@ -90,7 +87,7 @@ class Reconciler:
             as_of=now,
             counted_before=fetched.fetched_at,
             caught_up=caught_up,
-            from_pages=from_pages.billable,
+            from_pages=counted.from_pages,
         )
 
     def _reread(self) -> tuple[list[BillingEvent], bool]:
@@ -104,6 +101,41 @@ class Reconciler:
             if cursor is None:
                 return events, True
         return events, False
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """The billing period and its events created before the summary's moment (none without a period)."""
+
+    period: tuple[datetime, datetime] | None = None
+    totals: SpendTotals | None = None
+    from_pages: int = 0  # billable events only on the re-read pages
+
+    @property
+    def billable(self) -> int:
+        return self.totals.billable_events if self.totals else 0
+
+
+def _count(
+    engine: Engine,
+    period: tuple[datetime, datetime],
+    moment: datetime,
+    events: list[BillingEvent],
+    state: SyncState,
+) -> _Counted:
+    """The mirror's events of `period` created before `moment`, with those only on the re-read pages."""
+    window = counted_window(*period, moment)
+    pages = not_yet_mirrored(engine, events, window, state.complete_through)
+    return _Counted(period, _with_pages(SpendQueries(engine).totals(*window), pages), pages.billable)
+
+
+def _caught_up(state: SyncState, moment: datetime, events: list[BillingEvent], reached_end: bool) -> bool:
+    """Whether the mirror, with the pages read after the summary, holds every event created before it."""
+    if state.last_success_at is not None and state.last_success_at >= moment:
+        return True  # a sync caught up with the ledger at or after the summary's moment
+    return pages_cover(
+        events, order=state.page_order, reached_end=reached_end, complete_through=state.complete_through
+    )
 
 
 def _with_pages(mirror: SpendTotals, pages: PagesTally) -> SpendTotals:
