@@ -10,7 +10,7 @@ ledger, the database or the digest services (tests/test_layers.py keeps it so).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -84,7 +84,7 @@ class LedgerCheck:
             self.mirror_through is not None and self.mirror_through >= self.counted_before
         ):
             return None
-        return self.counted_before - (self.mirror_through or datetime.min.replace(tzinfo=UTC))
+        return self.counted_before - self.mirror_through if self.mirror_through else timedelta.max
 
 
 @dataclass(frozen=True)

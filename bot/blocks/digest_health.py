@@ -71,8 +71,9 @@ def _reconcile_line(figures: DigestFigures) -> str | None:
         return "Reconcile: not checked today, as the figures above are not current (see the lines above)."
     behind = check.mirror_behind
     if behind is not None:  # events made in between would read as a change: no verdict until it catches up
+        lag = f"is {span(behind)} behind" if check.mirror_through else "has not yet caught up with"
         return (
-            f"Reconcile: not checked, as the mirror is {span(behind)} behind Katalo's figures: "
+            f"Reconcile: not checked, as the mirror {lag} Katalo's figures: "
             "the comparison waits for it to catch up."
         )
     figures_text = (

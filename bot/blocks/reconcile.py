@@ -71,7 +71,7 @@ def _figures(found: Reconciliation, zone: tzinfo) -> str:
     head = f"*Billing period {_moment(start, zone)} – {_moment(end, zone)}*\n"
     at = f" at {_moment(found.counted_before, zone)}" if found.counted_before else ""
     if difference is None:
-        return head + _behind(found, zone, at)
+        return head + _behind(found, at)
     pages = (
         f", {plural(found.from_pages, 'billable event')} of them on the pages read again, not yet mirrored"
         if found.from_pages
@@ -93,11 +93,11 @@ def _figures(found: Reconciliation, zone: tzinfo) -> str:
     return text + f"\n{OK} The difference is unchanged since the check of {when}."
 
 
-def _behind(found: Reconciliation, zone: tzinfo, at: str) -> str:
+def _behind(found: Reconciliation, at: str) -> str:
     """Katalo's figure alone: the mirror does not hold every event up to its moment, so no difference."""
     synced = found.synced_at
     behind = (
-        f"the mirror's last sync ended {span(found.counted_before - synced)} before"
+        f"the mirror's last sync ended {span(found.counted_before - synced)} before Katalo answered"
         if synced is not None and found.counted_before is not None
         else "the mirror has not caught up with the ledger"
     )

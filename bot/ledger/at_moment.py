@@ -11,9 +11,9 @@ difference. So both are counted at one moment, the summary's `fetched_at`:
 
 What this assumes, since Katalo documents neither: that `consumed` counts exactly the billable events
 created before Katalo answered (it does not lag its own ledger), and that Katalo's clock and the bot's
-agree to within the fraction of a second a request takes. An event created within that fraction of a
-second of the fetch, or counted late by Katalo, shows once as a changed difference and is gone at the
-next check.
+agree to within the fraction of a second a request takes. If either fails, the events in the gap (made
+within that fraction of a second of the fetch, or not yet counted by Katalo) show as a change of that
+many units between two checks, one that does not last: it moves with the events in flight.
 """
 
 from __future__ import annotations

@@ -113,6 +113,13 @@ def test_a_mirror_behind_katalos_figures_gets_no_verdict():
     )
 
 
+def test_a_mirror_never_synced_gets_no_verdict():
+    never = replace(check(1237, 1234, previous=0), counted_before=AS_OF, mirror_through=None)
+    assert "Reconcile: not checked, as the mirror has not yet caught up with Katalo's figures" in health(
+        figures(never)
+    )
+
+
 def test_a_mirror_complete_exactly_to_katalos_moment_is_judged():
     level = replace(check(1234, 1234), counted_before=AS_OF, mirror_through=AS_OF)
     assert "Reconcile: the mirror and Katalo agree" in health(figures(level))

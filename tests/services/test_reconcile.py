@@ -125,7 +125,7 @@ def test_a_mirror_behind_the_pages_read_again_is_not_compared_and_nothing_is_rec
     message = rig.reconciler.answer()
     text = rig.reconcile()
     assert message["text"].endswith("The mirror is behind Katalo's figures: not compared yet.")
-    assert "Not compared: the mirror's last sync ended 30 s before" in text
+    assert "Not compared: the mirror's last sync ended 30 s before Katalo answered, and the newest" in text
     assert "Difference" not in text and "*changed*" not in text
     assert "Let the mirror catch up" in text
     assert ReconcileChecks(rig.engine).last(rig.period_start()) == first
