@@ -10,7 +10,7 @@ ledger, the database or the digest services (tests/test_layers.py keeps it so).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -62,15 +62,29 @@ class LedgerCheck:
     """
 
     consumed: Decimal  # the summary's usage.consumed
-    billable_events: int  # the mirror's billable events in the billing period
-    amount_usd: Decimal  # the mirror's amount in the billing period
+    billable_events: int  # the mirror's billable events of the billing period created before `counted_before`
+    amount_usd: Decimal  # their amount, with the period's unbilled events
     previous_difference: Decimal | None
     previous_at: datetime | None
+    counted_before: datetime | None = None  # when Katalo's figures were read (the summary's fetched_at)
+    mirror_through: datetime | None = None  # the mirror holds every event created before this (its last sync)
 
     @property
     def difference(self) -> Decimal:
         """Consumed units minus billable events, as `/katalo reconcile` computes it."""
         return self.consumed - self.billable_events
+
+    @property
+    def mirror_behind(self) -> timedelta | None:
+        """How far the mirror's completeness trails Katalo's figures; None when it covers their moment.
+
+        Only then do the two sides count the same events; before, the difference means nothing.
+        """
+        if self.counted_before is None or (
+            self.mirror_through is not None and self.mirror_through >= self.counted_before
+        ):
+            return None
+        return self.counted_before - self.mirror_through if self.mirror_through else timedelta.max
 
 
 @dataclass(frozen=True)
@@ -188,12 +202,21 @@ class Reconciliation:
     reread: Reread
     set_aside: int
     as_of: datetime
+    counted_before: datetime | None = None  # the summary's fetched_at: events are counted up to it
+    caught_up: bool = True  # the mirror, with the re-read pages, holds every event created before it
+    from_pages: int = 0  # of the billable events counted, those only on the re-read pages (not yet mirrored)
 
     @property
     def difference(self) -> Decimal | None:
-        """Consumed units minus the mirror's billable events (how they relate is not documented)."""
-        return None if self.mirror is None else self.consumed - self.mirror.billable_events
+        """Consumed units minus the billable events before the summary's moment; None when not judged."""
+        if self.mirror is None or not self.caught_up:
+            return None
+        return self.consumed - self.mirror.billable_events
 
     @property
     def difference_changed(self) -> bool:
-        return self.previous_difference is not None and self.difference != self.previous_difference
+        return (
+            self.previous_difference is not None
+            and self.difference is not None
+            and self.difference != self.previous_difference
+        )

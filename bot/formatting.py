@@ -5,7 +5,7 @@ Pure functions over Decimal and aware datetimes; no float ever touches money.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -48,3 +48,17 @@ def clock_time(moment: datetime, zone: tzinfo) -> str:
 def plural(count: int, noun: str) -> str:
     """`1 event`, `2,000 events`."""
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def span(delta: timedelta) -> str:
+    """`45 s`, `2 min`, `3 h`, `2 days`: a wait, rounded down to its largest unit."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 1:
+        return "less than a second"
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400:,} days"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.formatting import clock_time, percent, progress_bar, units, usd
+from bot.formatting import clock_time, percent, progress_bar, span, units, usd
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,9 @@ def test_clock_time_is_local_to_the_zone():
     """ "As of" times are shown in the reader's zone."""
     moment = datetime(2026, 11, 24, 14, 2, tzinfo=UTC)
     assert clock_time(moment, ZoneInfo("Asia/Tokyo")) == "23:02"
+
+
+def test_a_wait_is_said_in_its_largest_whole_unit():
+    waits = [timedelta(milliseconds=300), timedelta(seconds=30), timedelta(seconds=150), timedelta(hours=5)]
+    assert [span(wait) for wait in waits] == ["less than a second", "30 s", "2 min", "5 h"]
+    assert span(timedelta(days=3, hours=23)) == "3 days"

@@ -2,9 +2,10 @@
 
 API access and the key, a stale summary, a sync behind, records set aside, and the one-line
 reconciliation: the usage summary the digest read against the mirror's billing period (`LedgerCheck`),
-compared with the last `/katalo reconcile` the way that command compares two checks. Plan units and
-ledger events are never asserted equal beyond that: Katalo does not document how they relate, so an
-unexplained *change* in their difference is what asks for `/katalo reconcile`.
+both counted at the moment the summary was read, compared with the last `/katalo reconcile` the way
+that command compares two checks. A mirror not yet complete through that moment gets no verdict.
+Plan units and ledger events are never asserted equal beyond that: Katalo does not document how
+they relate, so an unexplained *change* in their difference is what asks for `/katalo reconcile`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, tzinfo
 
 from bot.blocks._kit import escape
 from bot.figures import DigestFigures
-from bot.formatting import clock_time, plural, units, usd
+from bot.formatting import clock_time, plural, span, units, usd
 from bot.katalo.errors import KataloForbidden, KataloUnauthorized
 
 OK, BAD = ":white_check_mark:", ":warning:"
@@ -68,6 +69,13 @@ def _reconcile_line(figures: DigestFigures) -> str | None:
         return None  # no summary or no billing period: the lines above already say so
     if figures.summary.stale or not figures.freshness.complete:
         return "Reconcile: not checked today, as the figures above are not current (see the lines above)."
+    behind = check.mirror_behind
+    if behind is not None:  # events made in between would read as a change: no verdict until it catches up
+        lag = f"is {span(behind)} behind" if check.mirror_through else "has not yet caught up with"
+        return (
+            f"Reconcile: not checked, as the mirror {lag} Katalo's figures: "
+            "the comparison waits for it to catch up."
+        )
     figures_text = (
         f"{plural(check.billable_events, 'billable event')}, {units(check.consumed)} units consumed, "
         f"{usd(check.amount_usd)} this period"

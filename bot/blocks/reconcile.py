@@ -3,6 +3,8 @@
 Each check says whether it agrees, and when it does not, what the user can do about it. Plan units
 and ledger events are shown side by side with their difference, never asserted equal: Katalo does not
 document how they relate, so it is a *change* in the difference between checks that is flagged.
+Both sides are counted at the moment Katalo's summary was read; when the mirror does not reach that
+moment, the check says so instead of showing a difference.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from bot.blocks._kit import (
     section,
 )
 from bot.figures import Reconciliation, Reread
-from bot.formatting import clock_time, plural, units, usd
+from bot.formatting import clock_time, plural, span, units, usd
 
 RECONCILE_VALUE = {"kind": "reconcile"}  # what Share needs to check again for the channel
 SHOWN_IDS = 10  # event ids named per finding; the rest are counted
-OK, BAD = ":white_check_mark:", ":warning:"
+OK, BAD, WAIT = ":white_check_mark:", ":warning:", ":hourglass_flowing_sand:"
 
 
 def build_reconcile(found: Reconciliation, *, zone: tzinfo, shared_by: str | None = None) -> Message:
@@ -52,9 +54,12 @@ def build_reconcile(found: Reconciliation, *, zone: tzinfo, shared_by: str | Non
                 button("Share to channel", slack_ids.SHARE_TO_CHANNEL, RECONCILE_VALUE),
             )
         )
-    verdict = (
-        "The mirror agrees with Katalo." if not todo else "The mirror and Katalo differ: see what you can do."
-    )
+    if found.period is not None and not found.caught_up:
+        verdict = "The mirror is behind Katalo's figures: not compared yet."
+    elif todo:
+        verdict = "The mirror and Katalo differ: see what you can do."
+    else:
+        verdict = "The mirror agrees with Katalo."
     return message(f"Katalo reconciliation: {verdict}", blocks)
 
 
@@ -63,11 +68,19 @@ def _figures(found: Reconciliation, zone: tzinfo) -> str:
         return f"{BAD} Katalo's summary names no billing period: the mirror's figures have none to match."
     start, end = found.period
     totals, difference = found.mirror, found.difference
-    text = (
-        f"*Billing period {_moment(start, zone)} – {_moment(end, zone)}*\n"
-        f"Katalo reports *{units(found.consumed)}* units consumed; the mirror holds "
-        f"*{plural(totals.billable_events, 'billable event')}* ({usd(totals.amount_usd)} in "
-        f"{plural(totals.events, 'event')} all told). Difference: *{units(difference or 0)}*."
+    head = f"*Billing period {_moment(start, zone)} – {_moment(end, zone)}*\n"
+    at = f" at {_moment(found.counted_before, zone)}" if found.counted_before else ""
+    if difference is None:
+        return head + _behind(found, at)
+    pages = (
+        f", {plural(found.from_pages, 'billable event')} of them on the pages read again, not yet mirrored"
+        if found.from_pages
+        else ""
+    )
+    text = head + (
+        f"Katalo reports *{units(found.consumed)}* units consumed{at}; the mirror holds "
+        f"*{plural(totals.billable_events, 'billable event')}* created before then ({usd(totals.amount_usd)} "
+        f"in {plural(totals.events, 'event')} all told{pages}). Difference: *{units(difference)}*."
     )
     if found.previous_difference is None:
         return text + "\nThe first check this period: the next one says whether the difference changes."
@@ -78,6 +91,21 @@ def _figures(found: Reconciliation, zone: tzinfo) -> str:
             f"{units(found.previous_difference)}, it is {units(difference or 0)}."
         )
     return text + f"\n{OK} The difference is unchanged since the check of {when}."
+
+
+def _behind(found: Reconciliation, at: str) -> str:
+    """Katalo's figure alone: the mirror does not hold every event up to its moment, so no difference."""
+    synced = found.synced_at
+    behind = (
+        f"the mirror's last sync ended {span(found.counted_before - synced)} before Katalo answered"
+        if synced is not None and found.counted_before is not None
+        else "the mirror has not caught up with the ledger"
+    )
+    return (
+        f"Katalo reports *{units(found.consumed)}* units consumed{at}. {WAIT} Not compared: {behind}, "
+        "and the newest pages read again do not reach back to what it holds, so events made in between would "
+        "read as a difference."
+    )
 
 
 def _completeness(found: Reconciliation, zone: tzinfo) -> str:
@@ -124,6 +152,11 @@ def _set_aside(found: Reconciliation) -> str:
 
 def _what_to_do(found: Reconciliation) -> list[str]:
     todo = []
+    if found.period is not None and not found.caught_up:
+        todo.append(
+            "Let the mirror catch up (`katalo-bot sync`, or the clock's sync every five minutes), "
+            "then run `/katalo reconcile` again."
+        )
     if found.difference_changed:
         todo.append(
             "The plan units and the ledger no longer move together: compare `/katalo usage` with "

@@ -7,6 +7,11 @@ what it assumes: the trailing 7-day rate of billable events, one generation unit
 The Health section's reconcile line (`LedgerCheck`) costs no Katalo request: it sets the summary
 already read against the mirror's billing-period totals and the difference the last
 `/katalo reconcile` stored, two database reads. It re-reads no ledger page; the full check does.
+
+Both sides count at one moment, the summary's `fetched_at`: the mirror's events created before it, and
+only once the mirror's last sync ended at or after it (before, events made in between would read as a
+change). So the summary is read first and the mirror made fresh after: when that sync runs, it covers
+the summary's moment; when the mirror was fresh enough already, the line says it waits for the mirror.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from bot.katalo.cache import Fetched
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.katalo.models import UsageSummary
+from bot.ledger.at_moment import counted_window
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.spend import SpendQueries
 
@@ -32,15 +38,15 @@ TRAILING_DAYS = 7
 def compose_digest(
     local_date: date, zone: tzinfo, *, client: KataloClient, mirror: LedgerMirror, now: datetime
 ) -> DigestFigures:
-    freshness = mirror.ensure_fresh(DIGEST_MIRROR_MAX_AGE, DIGEST_MIRROR_TIME_LIMIT)
-    start, end = day_window(local_date, zone)
-    queries = mirror.queries
     summary: Fetched[UsageSummary] | None = None
     error: KataloError | None = None
-    try:
+    try:  # before the sync, so that a sync this digest runs covers the summary's moment
         summary = client.usage_summary(allow_stale=True)
     except KataloError as failure:
         error = failure
+    freshness = mirror.ensure_fresh(DIGEST_MIRROR_MAX_AGE, DIGEST_MIRROR_TIME_LIMIT)
+    start, end = day_window(local_date, zone)
+    queries = mirror.queries
     week = queries.totals(end - timedelta(days=TRAILING_DAYS), end).by_billable.get(True)
     per_day = Decimal(week.events if week else 0) / TRAILING_DAYS
     return DigestFigures(
@@ -56,24 +62,29 @@ def compose_digest(
         freshness=freshness,
         as_of=now,
         set_aside=queries.set_aside_count(),
-        ledger_check=_ledger_check(summary.value if summary else None, mirror),
+        ledger_check=_ledger_check(summary, freshness.synced_at, mirror),
     )
 
 
-def _ledger_check(summary: UsageSummary | None, mirror: LedgerMirror) -> LedgerCheck | None:
-    """The summary's consumed units against the mirror's billable events of the billing period."""
-    if summary is None or summary.billing_period is None:
+def _ledger_check(
+    summary: Fetched[UsageSummary] | None, synced_at: datetime | None, mirror: LedgerMirror
+) -> LedgerCheck | None:
+    """The summary's consumed units against the mirror's billable events of the billing period that were
+    created before the summary was read (`fetched_at`, earlier when it came from the cache)."""
+    if summary is None or summary.value.billing_period is None:
         return None
-    start, end = summary.billing_period.start_at, summary.billing_period.end_at
+    period = summary.value.billing_period
     engine = mirror.store.engine
-    totals = SpendQueries(engine).totals(start, end)
-    last = ReconcileChecks(engine).last(start)
+    totals = SpendQueries(engine).totals(*counted_window(period.start_at, period.end_at, summary.fetched_at))
+    last = ReconcileChecks(engine).last(period.start_at)
     return LedgerCheck(
-        consumed=summary.usage.consumed,
+        consumed=summary.value.usage.consumed,
         billable_events=totals.billable_events,
         amount_usd=totals.amount_usd,
         previous_difference=last.difference if last else None,
         previous_at=last.checked_at if last else None,
+        counted_before=summary.fetched_at,
+        mirror_through=synced_at,
     )
 
 

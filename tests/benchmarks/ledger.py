@@ -207,9 +207,10 @@ def share_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[s
         figures[f"share {name}: answer / answer with chart figures / draw ms p50"] = (
             f"{private:.1f} / {public:.1f} / {drawn:.1f}"
         )
-    summary = client.usage_summary().value
+    summary = client.usage_summary()
+    synced_at = mirror.state().last_success_at
     figures["digest reconcile line ms p50"] = round(
-        median_ms(lambda: _ledger_check(summary, mirror), runs), 1
+        median_ms(lambda: _ledger_check(summary, synced_at, mirror), runs), 1
     )
     engine.dispose()
     return figures

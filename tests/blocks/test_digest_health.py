@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -100,6 +100,29 @@ def test_stale_or_behind_figures_are_not_reconciled():
     for found in (figures(check(1237, 1234), stale=True), figures(check(1237, 1234), complete=False)):
         text = health(found)
         assert "Reconcile: not checked today" in text and "differ" not in text
+
+
+def test_a_mirror_behind_katalos_figures_gets_no_verdict():
+    """Katalo read at 09:00, the mirror complete to 08:58: a different figure there is only timing."""
+    behind = replace(
+        check(1237, 1234, previous=0), counted_before=AS_OF, mirror_through=AS_OF - timedelta(minutes=2)
+    )
+    assert health(figures(behind)) == (
+        "*Health*\nReconcile: not checked, as the mirror is 2 min behind Katalo's figures: "
+        "the comparison waits for it to catch up."
+    )
+
+
+def test_a_mirror_never_synced_gets_no_verdict():
+    never = replace(check(1237, 1234, previous=0), counted_before=AS_OF, mirror_through=None)
+    assert "Reconcile: not checked, as the mirror has not yet caught up with Katalo's figures" in health(
+        figures(never)
+    )
+
+
+def test_a_mirror_complete_exactly_to_katalos_moment_is_judged():
+    level = replace(check(1234, 1234), counted_before=AS_OF, mirror_through=AS_OF)
+    assert "Reconcile: the mirror and Katalo agree" in health(figures(level))
 
 
 def test_without_a_billing_period_there_is_no_reconcile_line():

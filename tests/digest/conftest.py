@@ -21,7 +21,6 @@ from bot.ledger.mirror import LedgerMirror
 from bot.sandbox import SANDBOX_API_KEY
 from bot.sandbox.ledger import SandboxLedger
 from bot.wiring.root import slack_client
-from tests.conftest import NOW
 from tests.fakes import FakeClock
 from tests.ledger.helpers import TEST_RETRY
 from tests.stand_ins.katalo import KataloDouble
@@ -31,6 +30,7 @@ TOKEN = "xoxb-digest-test"
 CHANNEL = "C0DIGEST"
 BERLIN = ZoneInfo("Europe/Berlin")
 BEFORE_NINE_BERLIN = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # 08:30 in Berlin
+LEDGER_NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # the sandbox ledger's newest moment
 
 
 @dataclass
@@ -68,7 +68,8 @@ def make_poster(
 
 @pytest.fixture
 def rig(engine, start_sandbox) -> Iterator[Rig]:
-    katalo = start_sandbox(SandboxLedger(seed=3, events=2000, now=NOW))
+    # The ledger ends before the bot's clock starts, as a real one does: no event is dated after a fetch.
+    katalo = start_sandbox(SandboxLedger(seed=3, events=2000, now=LEDGER_NOW))
     clock = FakeClock(start=BEFORE_NINE_BERLIN)
     with SlackDouble(token=TOKEN, ts_clock=clock.now) as slack:
         poster, client, mirror = make_poster(engine, katalo, slack, clock)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -102,3 +102,72 @@ def test_the_reconcile_line_reads_no_ledger_page_and_records_no_check(rig):
     body = rig.katalo.ledger.summary()
     start = datetime.fromisoformat(body["billing_period"]["start_at"].replace("Z", "+00:00"))
     assert ReconcileChecks(rig.engine).last(start) is None
+
+
+def _record_level_check(rig) -> None:
+    """A `/katalo reconcile` of the period found Katalo and the mirror level (difference 0)."""
+    body = rig.katalo.ledger.summary()
+    start = datetime.fromisoformat(body["billing_period"]["start_at"].replace("Z", "+00:00"))
+    ReconcileChecks(rig.engine).swap(start, Decimal(0), datetime(2026, 11, 20, 14, 5, tzinfo=UTC))
+
+
+def _new_events_at(rig, moment: datetime) -> int:
+    """Katalo records new events dated `moment`, at least one billable; how many are billable."""
+    ledger = rig.katalo.ledger
+    first = ledger.event_count
+    ledger.append(1)
+    while not ledger.event(ledger.event_count - 1)["billable"]:
+        ledger.append(1)
+    stamp = moment.isoformat().replace("+00:00", "Z")
+    for i in range(first, ledger.event_count):
+        ledger.override(i, created_at=stamp)
+    return sum(1 for i in range(first, ledger.event_count) if ledger.event(i)["billable"])
+
+
+def test_an_event_made_right_after_katalos_figures_is_not_a_change(rig):
+    """The summary was read (and cached) at 09:00:00; an event dated exactly then reached the mirror by
+    its sync 20 s later: it is after Katalo's figure, so the line still agrees, with no call to reconcile."""
+    _record_level_check(rig)
+    rig.clock.advance(30 * 60)
+    rig.client.usage_summary()  # read at 09:00:00 Berlin; the digest below gets this one from the cache
+    _new_events_at(rig, rig.clock.now())
+    rig.clock.advance(20)
+    assert rig.mirror.run_sync().complete  # the mirror now holds the new events
+    rig.poster.run_due()
+    health = _health(rig.slack.messages(CHANNEL)[0])
+    assert ":white_check_mark: Reconcile: the mirror and Katalo agree (" in health
+    assert "run `/katalo reconcile`" not in health
+
+
+def test_a_mirror_synced_before_katalos_figures_waits_instead_of_flagging(rig):
+    """Synced at 09:00:00; an event at 09:00:10 that Katalo counts at 09:00:30 and the mirror lacks.
+    The mirror (30 s old) is not synced again: the line says it waits, at no Katalo request of its own."""
+    _record_level_check(rig)
+    rig.clock.advance(30 * 60)
+    assert rig.mirror.ensure_fresh(120, 60).complete
+    assert _new_events_at(rig, rig.clock.now() + timedelta(seconds=10)) >= 1
+    rig.clock.advance(30)
+    rig.katalo.reset_requests()
+    rig.poster.run_due()
+    health = _health(rig.slack.messages(CHANNEL)[0])
+    assert (
+        "Reconcile: not checked, as the mirror is 30 s behind Katalo's figures: "
+        "the comparison waits for it to catch up."
+    ) in health
+    assert "differ" not in health and "run `/katalo reconcile`" not in health
+    assert (rig.katalo.request_count(SUMMARY), rig.katalo.request_count(EVENTS)) == (1, 0)
+
+
+def test_a_stale_mirror_is_synced_after_the_summary_and_then_judged(rig):
+    """The mirror is 5 minutes old: the digest reads the summary, then syncs, so the new events are on
+    both sides and the line agrees."""
+    _record_level_check(rig)
+    rig.clock.advance(30 * 60 - 300)
+    assert rig.mirror.ensure_fresh(120, 60).complete
+    rig.clock.advance(290)
+    _new_events_at(rig, rig.clock.now())
+    rig.clock.advance(10)
+    rig.poster.run_due()
+    assert ":white_check_mark: Reconcile: the mirror and Katalo agree (" in _health(
+        rig.slack.messages(CHANNEL)[0]
+    )

@@ -7,12 +7,13 @@ mirror's table is altered the way a real disagreement would look, and the privat
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete
+from sqlalchemy import create_engine, delete, select, update
 
-from bot.db.schema import ledger_events
+from bot.db.schema import ledger_events, ledger_sync_state
 from bot.katalo.errors import KataloServerError
 from tests.e2e.conftest import Bot, buttons
 from tests.e2e.test_spend import ask, shown
@@ -112,23 +113,36 @@ def test_share_posts_the_reconciliation_in_the_channel(synced):
     assert "Shared by <@U0ALICE>" in text and "match the mirror." in text and "Share to channel" not in text
 
 
-def test_the_digest_says_in_one_line_whether_the_mirror_and_katalo_agree(make_bot):
+def age_last_sync(path: Path, seconds: float) -> None:
+    """Move the mirror's last sync back in time, as if it had been `seconds` ago."""
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        synced = connection.execute(select(ledger_sync_state.c.last_success_at)).scalar_one()
+        connection.execute(
+            update(ledger_sync_state).values(last_success_at=synced - timedelta(seconds=seconds))
+        )
+    engine.dispose()
+
+
+def test_the_digest_says_in_one_line_whether_the_mirror_and_katalo_agree(make_bot, tmp_path: Path):
     """`/katalo reconcile` finds them level; the digest preview agrees; Katalo then counts 7 more units
     and the next preview flags it against that check, with what to do."""
     bot = make_bot({"KATALO_CACHE_TTL": "0"})
     ask(bot, "events")
     ask(bot, "reconcile")
     billable = billable_in_period(bot)
+    age_last_sync(tmp_path / "bot0.db", 300)  # the digest's own sync runs, after it reads the summary
     before = bot.katalo.request_count(EVENTS)
     agreeing = shown(ask(bot, "digest preview"))
     assert (
         f"Reconcile: the mirror and Katalo agree ({billable:,} billable events, {billable:,} units"
         in agreeing
     )
-    assert bot.katalo.request_count(EVENTS) == before  # no ledger page read again for the line
+    assert bot.katalo.request_count(EVENTS) == before + 1  # the sync's one page; none for the line
     body = bot.katalo.ledger.summary()
     body["usage"]["consumed"] += 7
     bot.katalo.inject(SUMMARY, status=200, body=json.dumps(body).encode(), times=None)
+    age_last_sync(tmp_path / "bot0.db", 300)
     differing = shown(ask(bot, "digest preview"))
     assert (
         ":warning: Reconcile: the mirror and Katalo differ by 7 units, 7 more than at the check of "
@@ -136,3 +150,16 @@ def test_the_digest_says_in_one_line_whether_the_mirror_and_katalo_agree(make_bo
     )
     assert f"({billable:,} billable events, {billable + 7:,} units consumed, $" in differing
     assert differing.count("run `/katalo reconcile`") == 1
+
+
+def test_the_digest_does_not_judge_a_mirror_synced_before_katalos_figures(make_bot):
+    """Synced just before the preview read the summary (so not synced again): the line waits, at no cost."""
+    bot = make_bot({"KATALO_CACHE_TTL": "0"})
+    ask(bot, "events")
+    ask(bot, "reconcile")
+    before = (bot.katalo.request_count(SUMMARY), bot.katalo.request_count(EVENTS))
+    text = shown(ask(bot, "digest preview"))
+    assert "Reconcile: not checked, as the mirror is " in text
+    assert "behind Katalo's figures: the comparison waits for it to catch up." in text
+    assert "differ" not in text and "run `/katalo reconcile`" not in text
+    assert (bot.katalo.request_count(SUMMARY), bot.katalo.request_count(EVENTS)) == (before[0] + 1, before[1])
