@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -161,3 +162,32 @@ def test_a_clearly_higher_day_in_the_episode_updates_the_spike_alert(make_rig):
     assert update.params["text"].startswith("Spend spike on Mon Nov 23: $2")
     [reply] = [m for m in rig.slack.messages(CHANNEL) if m.get("thread_ts") == alert.ts]
     assert reply["text"].startswith("Higher again on Mon Nov 23: $2")
+
+
+def test_pace_is_not_judged_while_the_ledger_cannot_be_synced(make_rig, caplog):
+    """Katalo's ledger failing two days after a pace alert: nothing is cleared, and the log says why."""
+    ledger, rig = make_rig(included=1200)
+    assert kinds_said(rig, "pace") == ["posted"]
+    rig.clock.advance(timedelta(days=2).total_seconds())
+    ledger.append(100)  # two more days of ordinary spend, which the mirror cannot read
+    rig.katalo.inject("/api/v1/billing/events", status=503, times=None)
+    with caplog.at_level(logging.INFO, logger="bot.services.alerts.runner"):
+        outcomes = rig.runner.check()
+    assert [o.status for o in outcomes if o.kind == "pace"] == []
+    assert "pace not judged for every channel: the ledger mirror could not catch up" in caplog.text
+    assert rig.store.last_alerts(CHANNEL)["pace"].cleared_at is None
+    assert not [m for m in rig.slack.messages(CHANNEL) if "lasts the period" in m["text"]]
+    rig.katalo.clear_faults()
+    assert "cleared" not in kinds_said(rig, "pace")  # the real pace is as bad as before
+
+
+def test_a_budget_is_not_judged_while_the_ledger_cannot_be_synced(make_rig):
+    """A budget set below the spend while Katalo's ledger fails: said once the mirror has caught up."""
+    _, rig = make_rig()
+    assert kinds_said(rig, "budget") == []
+    rig.clock.advance(timedelta(minutes=10).total_seconds())
+    rig.katalo.inject("/api/v1/billing/events", status=503, times=None)
+    rig.store.set_budget(CHANNEL, Decimal("5"), "period", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == []
+    rig.katalo.clear_faults()
+    assert kinds_said(rig, "budget") == ["posted"]

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 from bot.alert_kinds import Kind
 from bot.alerts.pace import EARLIER_BY_DAYS
 from bot.blocks.alerts import AlertView
 from bot.db.alert_store import PostedAlert
+from bot.figures import Freshness
+from bot.periods import local_midnight
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,18 @@ def worse(kind: Kind, new: str, old: str) -> bool:
     if kind == "spike":  # the latest spike day of the episode: a clearly higher level came later
         return date.fromisoformat(new) > date.fromisoformat(old)
     return False
+
+
+def mirror_behind(freshness: Freshness, now: datetime, zone: tzinfo) -> str | None:
+    """Why the ledger mirror cannot be judged from now (pace, budget), or None when it can.
+
+    A sync that did not complete leaves recent spend out, and one that last caught up before local
+    midnight leaves out the end of yesterday, the last complete day of pace's week: judged from either,
+    a pace or a budget looks better than it is, and an alert would be cleared falsely.
+    """
+    if not freshness.complete:
+        return "the ledger mirror could not catch up with Katalo's ledger just now"
+    today = now.astimezone(zone).date()
+    if freshness.synced_at is None or freshness.synced_at < local_midnight(today, zone):
+        return "the ledger mirror has not caught up since yesterday ended"
+    return None

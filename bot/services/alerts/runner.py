@@ -1,7 +1,9 @@
 """One alert check: every kind evaluated once, then said in each channel that gets it, exactly once.
 
 The figures are read once per check (the usage summary fresh from Katalo, the ledger mirror brought
-up to date) and every kind is evaluated from them; only budgets differ per channel. Then, for each
+up to date) and every kind is evaluated from them; only budgets differ per channel. A kind judged
+from the mirror (spike, pace, budget) waits while the mirror could not catch up, or has not since
+local midnight: judged from a partial ledger it would look better than it is and clear falsely. Then, for each
 alert channel and each kind it has on and not snoozed or muted: a condition with no alert yet is
 posted; one whose level is worse than its alert's is updated in place with a thread reply; an open
 alert whose condition is over gets one reply saying so. The steps are claimed in the database, so
@@ -27,7 +29,7 @@ from bot.katalo.errors import KataloError
 from bot.katalo.models import UsageSummary
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.spend import SpendQueries
-from bot.services.alerts.conditions import Evaluation, worse
+from bot.services.alerts.conditions import Evaluation, mirror_behind, worse
 from bot.services.alerts.money import evaluate_budget, evaluate_pace
 from bot.services.alerts.plan import evaluate_access, evaluate_plan
 from bot.services.alerts.slack import AlertOutcome, AlertSlack, Status, with_acknowledgement
@@ -75,26 +77,31 @@ class AlertRunner:
         except KataloError as error:
             log.warning("alert check: the usage summary could not be read (%s); plan and pace wait", error)
             summary = None
-        self._mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT)
+        freshness = self._mirror.ensure_fresh(MIRROR_MAX_AGE, MIRROR_TIME_LIMIT)
         now = self._now()
-        shared = self._evaluate(summary, now)
+        behind = mirror_behind(freshness, now, self._zone)
+        shared = self._evaluate(summary, behind, now)
+        _log_skipped(shared, "every channel")
         outcomes: list[AlertOutcome] = []
         for target in [channel] if channel else self.store.alert_channels():
             if not self._allowlist.allows_channel(target):  # billing data only where allowed
                 outcomes.append(AlertOutcome(target, "all", "not_allowed", NOT_ALLOWED))
                 continue
-            budget = evaluate_budget(
-                self._queries,
-                self.store.budget(target),
-                summary,
-                self._rules.budget_thresholds,
-                now,
-                self._zone,
-            )
+            budget = self._budget(target, summary, behind, now)
+            _log_skipped([budget], target)
             outcomes += self._channel(target, [*shared, budget], now, dry_run=dry_run)
         return outcomes
 
-    def _evaluate(self, summary: UsageSummary | None, now: datetime) -> list[Evaluation]:
+    def _budget(
+        self, channel: str, summary: UsageSummary | None, behind: str | None, now: datetime
+    ) -> Evaluation:
+        stored = self.store.budget(channel)
+        if stored is not None and behind is not None:  # spend summed from a mirror behind: not judged
+            return Evaluation("budget", skipped=behind)
+        return evaluate_budget(self._queries, stored, summary, self._rules.budget_thresholds, now, self._zone)
+
+    def _evaluate(self, summary: UsageSummary | None, behind: str | None, now: datetime) -> list[Evaluation]:
+        """The kinds every channel shares; `behind`: why the mirror cannot be judged now (pace waits)."""
         state = self._mirror.state()
         spike = evaluate_spike(
             self._queries,
@@ -111,7 +118,9 @@ class AlertRunner:
             evaluate_plan(summary, self._rules.plan_thresholds, now, self._zone),
             evaluate_access(summary, now, self._zone),
             spike,
-            evaluate_pace(self._queries, summary, now, self._zone),
+            Evaluation("pace", skipped=behind)
+            if behind is not None
+            else evaluate_pace(self._queries, summary, now, self._zone),
         ]
 
     def _channel(
@@ -166,3 +175,10 @@ class AlertRunner:
             else:
                 outcomes.append(self._slack.worsen(channel, condition, view, shown))
         return outcomes
+
+
+def _log_skipped(evaluations: Sequence[Evaluation], where: str) -> None:
+    """Say why a kind was not judged this check (its open alert stays as it is, nothing cleared)."""
+    for evaluation in evaluations:
+        if evaluation.skipped is not None:
+            log.info("alert check: %s not judged for %s: %s", evaluation.kind, where, evaluation.skipped)
