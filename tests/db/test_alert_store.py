@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.alert_kinds import KINDS
 from bot.db.alert_steps import STALE_POSTING, AlertSteps
-from bot.db.alert_store import AlertStore
+from bot.db.alert_store import AlertStore, next_occurrence
 from bot.db.engine import open_database
 from bot.digest.store import DigestStore
 
@@ -111,6 +111,18 @@ def test_last_alerts_holds_the_newest_of_each_kind(engine):
     store.record_cleared("C1", "spike:a", NOW + timedelta(days=1))
     assert [alert.key for alert in store.open_alerts("C1", "spike")] == ["spike:b"]
     assert store.alert("C1", "spike:a").cleared_at == NOW + timedelta(days=1)  # type: ignore[union-attr]
+
+
+def test_the_latest_occurrence_of_a_condition_is_the_highest_numbered(engine):
+    """ "k", "k#2", "k#10": the tenth is the latest; a key that merely starts alike is another condition."""
+    store = AlertStore(engine)
+    for key, ts in (("access:p", "1.0"), ("access:p#10", "3.0"), ("access:p#2", "2.0"), ("access:p2", "9.0")):
+        store.record_post("C1", "access", key, ts=ts, headline="h", level="off", at=NOW)
+    latest = store.latest_occurrence("C1", "access:p")
+    assert latest is not None and (latest.key, latest.ts) == ("access:p#10", "3.0")
+    assert next_occurrence(latest.key) == "access:p#11" and next_occurrence("access:p") == "access:p#2"
+    assert store.latest_occurrence("C1", "access:q") is None
+    assert store.latest_occurrence("C1", "access:%") is None  # LIKE's wildcards are escaped
 
 
 def test_a_step_is_claimed_once_and_taken_over_only_when_stale(engine):

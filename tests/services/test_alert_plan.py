@@ -132,6 +132,28 @@ def test_access_turning_off_alerts_once_and_clears_when_back_on(rig):
     assert "API access is off" in alert["text"] and "back on" in reply["text"]
 
 
+def test_access_off_again_after_it_came_back_is_a_new_alert_said_once(rig):
+    """Off, back on, off again in the same period: a second alert, posted once across two runners."""
+    katalo, alerts = rig
+    katalo.set(100, enabled=False)
+    alerts.runner.check()
+    katalo.set(100, enabled=True)
+    alerts.runner.check()
+    katalo.set(100, enabled=False)
+    assert said(alerts.runner.check()) == [(CHANNEL, "access", "posted")]
+    assert said(alerts.another_runner().check()) == []
+    assert said(alerts.runner.check()) == []
+    first, reply, second = alerts.slack.messages(CHANNEL)
+    assert "API access is off" in first["text"] and "back on" in reply["text"]
+    assert "API access is off" in second["text"] and not second.get("thread_ts")
+    second_ts = alerts.slack.message_ts(CHANNEL)[2]
+    shown = alerts.store.last_alerts(CHANNEL)["access"]
+    assert (shown.ts, shown.cleared_at) == (second_ts, None)
+    katalo.set(100, enabled=True)  # the second occurrence clears in its own thread
+    assert said(alerts.runner.check()) == [(CHANNEL, "access", "cleared")]
+    assert alerts.slack.messages(CHANNEL)[-1]["thread_ts"] == second_ts
+
+
 def test_an_alert_slack_refused_is_sent_on_a_later_check(rig):
     """not_in_channel loses no alert: the claim is given back, and the next check sends it."""
     katalo, alerts = rig

@@ -91,6 +91,21 @@ def test_pace_alerts_once_then_updates_when_the_date_moves_2_days_earlier_then_c
     ]
 
 
+def test_a_pace_that_cleared_and_worsens_again_is_alerted_again(make_rig):
+    """The plan grows (pace lasts: cleared), then shrinks back: the same run-out date, said in a new alert."""
+    ledger, rig = make_rig(included=1200)
+    assert kinds_said(rig, "pace") == ["posted"]
+    ledger.set_plan(5000)
+    assert kinds_said(rig, "pace") == ["cleared"]
+    ledger.set_plan(1200)
+    assert kinds_said(rig, "pace") == ["posted"]
+    assert kinds_said(rig, "pace") == []
+    posted = zip(rig.slack.messages(CHANNEL), rig.slack.message_ts(CHANNEL), strict=True)
+    alerts = [(m["text"], ts) for m, ts in posted if m["text"].startswith("At this pace")]
+    assert len(alerts) == 2 and alerts[0][0] == alerts[1][0]
+    assert rig.store.last_alerts(CHANNEL)["pace"].ts == alerts[1][1]
+
+
 def test_a_budget_alerts_at_each_threshold_once_updating_its_alert(make_rig):
     """Budgets of 1.8×, 1.1× and 0.5× the spend: 50%, then 80% (updated in place), then 100% (again)."""
     _, rig = make_rig()

@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
 from bot.alerts.budget import DEFAULT_THRESHOLDS
 from bot.alerts.spike import SpikeParams
 from bot.blocks.alerts import build_alert, build_alert_reply
 from bot.config import Allowlist
-from bot.db.alert_store import AlertStore
+from bot.db.alert_store import AlertStore, PostedAlert, base_key, next_occurrence
 from bot.digest.deliver import NOT_ALLOWED
 from bot.katalo.client import KataloClient
 from bot.katalo.errors import KataloError
 from bot.katalo.models import UsageSummary
 from bot.ledger.mirror import LedgerMirror
 from bot.ledger.spend import SpendQueries
-from bot.services.alerts.conditions import Evaluation, mirror_behind, worse
+from bot.services.alerts.conditions import Condition, Evaluation, mirror_behind, worse
 from bot.services.alerts.money import evaluate_budget, evaluate_pace
 from bot.services.alerts.plan import evaluate_access, evaluate_plan
 from bot.services.alerts.slack import AlertOutcome, AlertSlack, Status, with_acknowledgement
@@ -145,7 +145,8 @@ class AlertRunner:
         outcomes: list[AlertOutcome] = []
         # What cleared first: a new period's alert then follows the old one's last word.
         for alert in self.store.open_alerts(channel, evaluation.kind):
-            text = evaluation.cleared(alert)
+            # The evaluation judges the condition, not which occurrence of it the alert was.
+            text = evaluation.cleared(replace(alert, key=base_key(alert.key)))
             if text is None:
                 continue
             if silenced is not None:
@@ -157,16 +158,17 @@ class AlertRunner:
                 )
             else:
                 outcomes.append(self._slack.clear(channel, alert, text))
-        for condition in evaluation.conditions:
+        for due in evaluation.conditions:
+            condition, shown = self._occurrence(channel, due)
             kind, key = condition.kind, condition.key
-            shown = self.store.alert(channel, key)
             if shown is not None and not worse(kind, condition.level, shown.level):
                 outcomes.append(AlertOutcome(channel, kind, "already_posted", "already said", key))
                 continue
             if silenced is not None:
                 outcomes.append(AlertOutcome(channel, kind, "silenced", silenced, key))
                 continue
-            view = with_acknowledgement(condition.compose(), shown)  # composed before claiming
+            view = replace(condition.compose(), key=key)  # composed before claiming, as this occurrence
+            view = with_acknowledgement(view, shown)
             if dry_run:
                 status: Status = "would_post" if shown is None else "would_update"
                 outcomes.append(AlertOutcome(channel, kind, status, key=key, message=build_alert(view)))
@@ -175,6 +177,19 @@ class AlertRunner:
             else:
                 outcomes.append(self._slack.worsen(channel, condition, view, shown))
         return outcomes
+
+    def _occurrence(self, channel: str, condition: Condition) -> tuple[Condition, PostedAlert | None]:
+        """The condition keyed as the occurrence it is, and the alert showing it (None: post a new one).
+
+        An alert whose "cleared" reply was said shows nothing any more: the condition back again (access
+        off again, a pace as bad again) is a new occurrence, posted anew under the next key.
+        """
+        shown = self.store.latest_occurrence(channel, condition.key)
+        if shown is None:
+            return condition, None
+        if shown.cleared_at is not None:
+            return replace(condition, key=next_occurrence(shown.key)), None
+        return replace(condition, key=shown.key), shown
 
 
 def _log_skipped(evaluations: Sequence[Evaluation], where: str) -> None:
