@@ -25,9 +25,11 @@ class Katalo:
     def __init__(self) -> None:
         self.body: dict[str, Any] = {}
 
-    def set(self, consumed: int, period: dict[str, str] = NOVEMBER, enabled: bool = True) -> None:
+    def set(
+        self, consumed: int, period: dict[str, str] = NOVEMBER, enabled: bool = True, included: int = 1000
+    ) -> None:
         self.body = {
-            "usage": {"included": 1000, "consumed": consumed},
+            "usage": {"included": included, "consumed": consumed},
             "billing_period": period,
             "access": {"enabled": enabled},
         }
@@ -112,6 +114,21 @@ def test_a_new_billing_period_clears_the_old_alert_and_re_arms(rig):
     assert said(alerts.runner.check()) == []
 
 
+def test_a_plan_upgraded_mid_period_clears_its_alert_and_alerts_at_the_new_thresholds(rig):
+    """80% of 1,000 said; the plan grows to 2,000: cleared, saying so; 80% of 2,000 alerts again."""
+    katalo, alerts = rig
+    katalo.set(850)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+    katalo.set(850, included=2000)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "cleared")]
+    assert texts(alerts.slack)[-1] == "The plan changed to 2,000 included units; alerts start again at 80%."
+    katalo.set(1700, included=2000)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+    assert said(alerts.runner.check()) == []
+    assert texts(alerts.slack)[-1].startswith("Katalo usage has reached 80% of the plan:")
+    assert "(1,700 of 2,000)" in texts(alerts.slack)[-1]
+
+
 def test_exactly_80_percent_is_crossed(rig):
     """800 of 1,000 is 80%: the boundary counts as crossed."""
     katalo, alerts = rig
@@ -176,7 +193,7 @@ def test_a_runner_that_died_after_posting_is_not_posted_twice(rig):
     with alerts.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE alert_steps SET state = 'posting'")
         connection.exec_driver_sql("DELETE FROM alert_posts")
-    assert steps.state(CHANNEL, "plan:2026-11-01T00:00:00+00:00", "post") == "posting"
+    assert steps.state(CHANNEL, "plan:2026-11-01T00:00:00+00:00:1000", "post") == "posting"
     alerts.clock.advance(6 * 60)
     assert said(alerts.runner.check()) == [(CHANNEL, "plan", "found_posted")]
     assert len(alerts.slack.messages(CHANNEL)) == 1

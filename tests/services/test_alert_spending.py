@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
+from bot.formatting import usd
+from bot.sandbox.ledger import SandboxLedger
 from tests.conftest import NOW
 from tests.services.alert_rig import BURST, CHANNEL, AlertRig, burst_on, kinds_said, make_rig
 from tests.stand_ins.slack import buttons
@@ -107,32 +109,60 @@ def test_a_pace_that_cleared_and_worsens_again_is_alerted_again(make_rig):
 
 
 def test_a_budget_alerts_at_each_threshold_once_updating_its_alert(make_rig):
-    """Budgets of 1.8×, 1.1× and 0.5× the spend: 50%, then 80% (updated in place), then 100% (again)."""
-    _, rig = make_rig()
+    """Spend at 55%, then 85%, then 100% of one budget: 50% posted, 80% and 100% updated in place."""
+    ledger, rig = make_rig()
     assert kinds_said(rig, "budget") == []  # no budget yet; the check has synced the mirror
     spent = _period_spend(rig)
-    rig.store.set_budget(
-        CHANNEL, (spent * 2 / Decimal("1.1")).quantize(Decimal("0.01")), "period", by_user="U0ALICE", at=NOW
-    )
+    budget = (spent / Decimal("0.55")).quantize(Decimal("0.01"))
+    rig.store.set_budget(CHANNEL, budget, "period", by_user="U0ALICE", at=NOW)
     assert kinds_said(rig, "budget") == ["posted"]
     assert kinds_said(rig, "budget") == []
-    rig.store.set_budget(
-        CHANNEL, (spent / Decimal("0.9")).quantize(Decimal("0.01")), "period", by_user="U0ALICE", at=NOW
-    )
+    _spend_more(ledger, rig, budget * Decimal("0.85") - spent)
     assert kinds_said(rig, "budget") == ["updated"]
-    rig.store.set_budget(CHANNEL, (spent / 2).quantize(Decimal("0.01")), "period", by_user="U0ALICE", at=NOW)
+    _spend_more(ledger, rig, budget * Decimal("0.15"))
     assert kinds_said(rig, "budget") == ["updated"]
     assert kinds_said(rig, "budget") == []
-    alert = next(
+    [alert] = [
         m for m in rig.slack.messages(CHANNEL) if "budget" in m["text"].lower() and not m.get("thread_ts")
-    )
-    assert alert["text"].startswith("100% reached: the budget of $")
+    ]
+    assert alert["text"].startswith("100% reached: the budget of $")  # the 50% alert, updated in place
     replies = [
         m["text"]
         for m in rig.slack.messages(CHANNEL)
         if m.get("thread_ts") == rig.store.last_alerts(CHANNEL)["budget"].ts
     ]
     assert [r.split(":")[0] for r in replies] == ["Now 80% reached", "Now 100% reached"]
+
+
+def test_a_budget_changed_mid_window_clears_its_alert_and_alerts_at_the_new_thresholds(make_rig):
+    """100% of half the spend, then the budget raised to exactly the spend: its 100% is said again."""
+    _, rig = make_rig()
+    assert kinds_said(rig, "budget") == []
+    spent = _period_spend(rig)
+    rig.store.set_budget(CHANNEL, (spent / 2).quantize(Decimal("0.01")), "period", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["posted"]
+    first = rig.store.last_alerts(CHANNEL)["budget"]
+    rig.store.set_budget(CHANNEL, spent, "period", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["cleared", "posted"]
+    assert kinds_said(rig, "budget") == []
+    [reply] = [m["text"] for m in rig.slack.messages(CHANNEL) if m.get("thread_ts") == first.ts]
+    assert reply == f"The budget changed to {usd(spent)} per billing period; alerts start again at 50%."
+    latest = rig.slack.messages(CHANNEL)[-1]
+    assert latest["text"].startswith(f"100% reached: the budget of {usd(spent)} for this billing period")
+    rig.store.set_budget(CHANNEL, spent * 4, "monthly", by_user="U0ALICE", at=NOW)  # now a monthly one
+    assert kinds_said(rig, "budget") == ["cleared"]  # 25% of it: nothing to alert yet
+    assert rig.slack.messages(CHANNEL)[-1]["text"] == (
+        f"The budget changed to {usd(spent * 4)} per calendar month; alerts start again at 50%."
+    )
+
+
+def _spend_more(ledger: SandboxLedger, rig: AlertRig, amount: Decimal) -> None:
+    """One more event costing `amount` (rounded up to the cent), mirrored at the next check."""
+    ledger.append(1)
+    cost = str(amount.quantize(Decimal("0.01"), rounding=ROUND_CEILING))
+    ledger.override(ledger.event_count - 1, amount_usd=cost, unit_price_usd=cost)
+    until = max(rig.clock.now() + timedelta(minutes=10), ledger.now + timedelta(minutes=1))
+    rig.clock.advance((until - rig.clock.now()).total_seconds())  # past the event and the mirror's max age
 
 
 def _period_spend(rig: AlertRig) -> Decimal:
@@ -158,7 +188,7 @@ def test_a_monthly_budget_counts_the_local_calendar_month(make_rig):
     assert kinds_said(rig, "budget") == ["posted"]
     [alert] = [m for m in rig.slack.messages(CHANNEL) if "budget" in m["text"]]
     assert alert["text"].startswith("100% reached: the budget of $5.00 for this month is spent")
-    assert rig.store.last_alerts(CHANNEL)["budget"].key == "budget:monthly:2026-11-01T00:00:00+00:00"
+    assert rig.store.last_alerts(CHANNEL)["budget"].key == "budget:monthly:5:2026-11-01T00:00:00+00:00"
 
 
 def test_a_clearly_higher_day_in_the_episode_updates_the_spike_alert(make_rig):

@@ -1,12 +1,14 @@
 """What an evaluation of one kind of alert says, and when a level is worse than the one shown.
 
-A condition is identified by its key, one alert message per (channel, key): "plan:<period start>",
-"access:<period start>", "spike:<day the episode opened>", "pace:<period start>",
-"budget:<scope>:<window start>". Its level is what the message shows (a threshold, the run-out date,
-the latest spike day); a worse level updates that message in place. An open alert whose key is no
-longer the current one (a new period, an episode over) or whose condition is gone has cleared. A
-condition back after its alert cleared is a new occurrence, a new alert keyed "<key>#2", "<key>#3", …
-(bot/db/alert_store.py), so its steps are claimed afresh; the evaluations judge the plain key.
+A condition is identified by its key, one alert message per (channel, key):
+"plan:<period start>:<included units>", "access:<period start>", "spike:<day the episode opened>",
+"pace:<period start>", "budget:<scope>:<amount>:<window start>" (a plan or budget changed within its
+window is a new condition). Its level is what the message shows (a threshold, the run-out date, the
+latest spike day); a worse level updates that message in place. An open alert whose key is no longer
+the current one (a new period, an episode over, a budget changed) or whose condition is gone has
+cleared. A condition back after its alert cleared is a new occurrence, a new alert keyed "<key>#2",
+"<key>#3", … (bot/db/alert_store.py), so its steps are claimed afresh; the evaluations judge the
+plain key.
 """
 
 from __future__ import annotations
