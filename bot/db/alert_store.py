@@ -150,14 +150,28 @@ class AlertStore:
         until: datetime,
         by_user: str,
         at: datetime,
-    ) -> None:
-        """Silence a kind in a channel until `until` (replacing any earlier snooze or mute of it)."""
+    ) -> Silence:
+        """Silence a kind in a channel until `until`; the silence in force afterwards.
+
+        The later end wins: a snooze pressed after a mute that ends later changes nothing (the mute is
+        returned, so the presser can be told), and a mute after a shorter snooze replaces it. Decided
+        in the one upsert, so two presses at once cannot shorten each other either.
+        """
         values = {"mode": mode, "until": until, "by_user": by_user, "at": at}
         statement = self._insert(alert_silences).values(channel_id=channel_id, kind=kind, **values)
+        table = alert_silences.c
         with self.engine.begin() as connection:
             connection.execute(
-                statement.on_conflict_do_update(index_elements=["channel_id", "kind"], set_=values)
+                statement.on_conflict_do_update(
+                    index_elements=["channel_id", "kind"],
+                    set_=values,
+                    where=table.until < statement.excluded.until,
+                )
             )
+            row = connection.execute(
+                select(alert_silences).where(table.channel_id == channel_id, table.kind == kind)
+            ).one()
+        return Silence(row.kind, row.mode, row.until, row.by_user, row.at)
 
     # --- posted alerts -----------------------------------------------------------------------------------
 
