@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 
@@ -139,7 +139,7 @@ def test_a_budget_is_set_and_shows_what_is_spent_exactly_as_spend_does(bot, stor
     assert store.budget(bot.channel).amount == Decimal("1250.50")  # type: ignore[union-attr]
     status = shown(ask(bot, "budget"))
     spent = billed(ask(bot, "spend this period"))
-    share = (spent / Decimal("1250.50") * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    share = (spent / Decimal("1250.50") * 100).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
     assert f"Spent so far: *${spent:,.2f}* · *{share}%* used" in status
     assert "per billing period, this one " in status and "From the ledger mirror" in status
     assert "Set by <@U0ALICE>" in status

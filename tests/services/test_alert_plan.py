@@ -129,6 +129,18 @@ def test_a_plan_upgraded_mid_period_clears_its_alert_and_alerts_at_the_new_thres
     assert "(1,700 of 2,000)" in texts(alerts.slack)[-1]
 
 
+def test_the_share_shown_is_rounded_down_never_past_a_threshold_not_crossed(rig):
+    """9,996 of 10,000: the 80% alert says 99.9% used, not 100.0%; all 10,000 then says 100.0%."""
+    katalo, alerts = rig
+    katalo.set(9996, included=10000)
+    alerts.runner.check()
+    assert "99.9% used (9,996 of 10,000)" in texts(alerts.slack)[-1]
+    assert texts(alerts.slack)[-1].startswith("Katalo usage has reached 80% of the plan:")
+    katalo.set(10000, included=10000)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "updated")]
+    assert texts(alerts.slack)[-1] == "Now 100% reached: 100.0% used (10,000 of 10,000)."
+
+
 def test_exactly_80_percent_is_crossed(rig):
     """800 of 1,000 is 80%: the boundary counts as crossed."""
     katalo, alerts = rig

@@ -156,10 +156,10 @@ def test_a_budget_changed_mid_window_clears_its_alert_and_alerts_at_the_new_thre
     )
 
 
-def _spend_more(ledger: SandboxLedger, rig: AlertRig, amount: Decimal) -> None:
-    """One more event costing `amount` (rounded up to the cent), mirrored at the next check."""
+def _spend_more(ledger: SandboxLedger, rig: AlertRig, amount: Decimal, *, exact: bool = False) -> None:
+    """One more event costing `amount` (rounded up to the cent unless `exact`), mirrored at the next check."""
     ledger.append(1)
-    cost = str(amount.quantize(Decimal("0.01"), rounding=ROUND_CEILING))
+    cost = str(amount if exact else amount.quantize(Decimal("0.01"), rounding=ROUND_CEILING))
     ledger.override(ledger.event_count - 1, amount_usd=cost, unit_price_usd=cost)
     until = max(rig.clock.now() + timedelta(minutes=10), ledger.now + timedelta(minutes=1))
     rig.clock.advance((until - rig.clock.now()).total_seconds())  # past the event and the mirror's max age
@@ -175,10 +175,26 @@ def test_a_budget_reached_exactly_counts_as_crossed(make_rig):
     """A budget of exactly twice the spend: 50% is reached, and alerted."""
     _, rig = make_rig()
     assert kinds_said(rig, "budget") == []  # no budget yet; the check has synced the mirror
-    rig.store.set_budget(CHANNEL, _period_spend(rig) * 2, "period", by_user="U0ALICE", at=NOW)
+    spent = _period_spend(rig)
+    rig.store.set_budget(CHANNEL, spent * 2, "period", by_user="U0ALICE", at=NOW)
     assert kinds_said(rig, "budget") == ["posted"]
     [alert] = [m for m in rig.slack.messages(CHANNEL) if m["text"].startswith("Budget:")]
     assert alert["text"].startswith("Budget: 50% of $")
+    assert f"{usd(spent)} of {usd(spent * 2)} (50.0%) spent" in alert["text"]
+
+
+def test_a_budget_alert_never_shows_the_spend_rounded_up_to_the_budget(make_rig):
+    """$0.004 short of the budget: the 80% alert shows "$X.XX of $X.YY (99.9%)", not the budget reached."""
+    ledger, rig = make_rig()
+    assert kinds_said(rig, "budget") == []
+    spent = _period_spend(rig)
+    _spend_more(ledger, rig, Decimal("0.006"), exact=True)  # to the cent, it would round up to the budget
+    budget = spent + Decimal("0.01")
+    rig.store.set_budget(CHANNEL, budget, "period", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["posted"]
+    [alert] = [m for m in rig.slack.messages(CHANNEL) if m["text"].startswith("Budget:")]
+    assert alert["text"].startswith(f"Budget: 80% of {usd(budget)} spent")
+    assert f"{usd(spent)} of {usd(budget)} (99.9%) spent" in alert["text"]
 
 
 def test_a_monthly_budget_counts_the_local_calendar_month(make_rig):

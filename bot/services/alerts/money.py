@@ -21,7 +21,7 @@ from bot.alerts.budget import Budget, budget_window, check_budget
 from bot.alerts.pace import check_pace
 from bot.blocks.alerts import AlertView
 from bot.db.alert_store import PostedAlert, StoredBudget
-from bot.formatting import percent, units, usd
+from bot.formatting import share_shown, spent_shown, units, usd
 from bot.katalo.models import UsageSummary
 from bot.ledger.spend import SpendQueries, by_day_and_type
 from bot.periods import day_bounds, local_midnight
@@ -117,7 +117,7 @@ def evaluate_budget(
     if not check.crossed:
         return Evaluation("budget", (), cleared)
     top = check.crossed[-1]
-    of = f"{usd(spent)} of {usd(stored.amount)} ({percent(check.fraction)})"
+    of = f"{spent_shown(spent)} of {usd(stored.amount)} ({share_shown(check.fraction)})"  # rounded down
     headline = (
         f"{top}% reached: the budget of {usd(stored.amount)} for this {what} is spent"
         if top >= 100

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from bot.blocks.alerts import AlertView
 from bot.db.alert_store import PostedAlert
-from bot.formatting import percent, units
+from bot.formatting import share_shown, units
 from bot.katalo.models import UsageSummary
 from bot.services.alerts.conditions import Condition, Evaluation
 
@@ -47,7 +47,8 @@ def evaluate_plan(
         return Evaluation("plan", (), cleared)
     top = crossed[-1]
     usage = summary.usage
-    used = f"{percent(Decimal(fraction or 0))} used ({units(usage.consumed)} of {units(usage.included or 0)})"
+    share = share_shown(Decimal(fraction or 0))  # rounded down beside the thresholds (bot.formatting)
+    used = f"{share} used ({units(usage.consumed)} of {units(usage.included or 0)})"
     what = "the whole plan" if top == 100 else f"{top}% of the plan"
     headline = f"{top}% reached: " if top >= 100 else ""
     view = AlertView(
