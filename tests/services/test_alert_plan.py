@@ -26,7 +26,11 @@ class Katalo:
         self.body: dict[str, Any] = {}
 
     def set(
-        self, consumed: int, period: dict[str, str] = NOVEMBER, enabled: bool = True, included: int = 1000
+        self,
+        consumed: int,
+        period: dict[str, str] = NOVEMBER,
+        enabled: bool = True,
+        included: int | None = 1000,
     ) -> None:
         self.body = {
             "usage": {"included": included, "consumed": consumed},
@@ -119,6 +123,8 @@ def test_a_plan_upgraded_mid_period_clears_its_alert_and_alerts_at_the_new_thres
     katalo, alerts = rig
     katalo.set(850)
     assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+    katalo.set(850, included=None)  # a summary that does not name the plan's size changes nothing
+    assert said(alerts.runner.check()) == []
     katalo.set(850, included=2000)
     assert said(alerts.runner.check()) == [(CHANNEL, "plan", "cleared")]
     assert texts(alerts.slack)[-1] == "The plan changed to 2,000 included units; alerts start again at 80%."

@@ -91,7 +91,9 @@ def _plan_changed(
     def cleared(alert: PostedAlert) -> str | None:
         if alert.key == current_key or not alert.key.startswith(this_period):
             return new_period(alert)
-        included = units(summary.usage.included) if summary.usage.included is not None else "no"
+        if summary.usage.included is None:  # Katalo did not say this time: not a plan changed
+            return None
+        included = units(summary.usage.included)
         return f"The plan changed to {included} included units; alerts start again at {lowest}%."
 
     return cleared
