@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -34,6 +35,13 @@ def test_without_a_terminal_or_commands_it_plays_the_tour():
     assert out.count("[chart in the thread: katalo-") == 3
     assert "Shared by @U0ALICE" in out and "[chart in the thread: katalo-daily-spend-" in out
     assert "Plan burn-down, billing period" in out and "Daily spend, " in out
+    # a budget half spent, the alert check posts its alert, and Acknowledge edits it in place
+    assert re.search(r"\n> /katalo budget set \d+(\.\d\d)?\n", out)
+    alert = out[out.index("\n> alerts\n") :]
+    assert alert.startswith("\n> alerts\n[posted in #C0DEMO]\n:moneybag: Budget: 50% of $")
+    assert "[1] Acknowledge   [2] Snooze 1 day   [3] Snooze 1 week   [4] Mute for this period" in alert
+    edited = alert[alert.index("> press 1") :]
+    assert "[edited in place in #C0DEMO]" in edited and edited.count("Acknowledged by @U0ALICE at ") == 1
     assert "Traceback" not in result.stderr
 
 
@@ -64,6 +72,22 @@ def test_json_shows_the_raw_block_kit(tmp_path):
         "type": "header",
         "text": {"type": "plain_text", "text": "Katalo usage", "emoji": True},
     }
+
+
+def test_json_shows_an_alert_edited_in_place_with_its_status_block(tmp_path):
+    """--json: the alert `alerts` posts, then Acknowledge's answer replacing it, status above the buttons."""
+    script = tmp_path / "s.txt"
+    script.write_text("/katalo budget set {budget}\nalerts\npress 1\n")
+    result = demo("--json", "--script", str(script))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    posted = json.loads(out[out.index("> alerts\n") + 9 : out.index("\n> press 1")])
+    edited = json.loads(out[out.index("> press 1\n") + 10 :])
+    assert edited["replace_original"] is True
+    assert [b.get("block_id") for b in edited["blocks"]][-2:] == ["alert_status", "katalo_alert_actions"]
+    assert edited["blocks"][:-2] == posted["blocks"][:-1] and edited["blocks"][-1] == posted["blocks"][-1]
+    [line] = edited["blocks"][-2]["elements"]
+    assert line["text"].startswith(":white_check_mark: Acknowledged by <@U0ALICE> at ")
 
 
 def test_with_standard_input_closed_it_plays_the_tour():

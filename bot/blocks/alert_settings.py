@@ -6,11 +6,12 @@ snooze or mute and the last alert of the kind. Times are on the channel's clock 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
-from bot.alert_kinds import DESCRIPTIONS, KINDS, Kind
+from bot.alert_kinds import BUDGET_THRESHOLDS, KINDS, PLAN_THRESHOLDS, Kind, description
 from bot.blocks._kit import Message, context, escape, header, mention, message, section, truncate
 from bot.formatting import clock_time
 
@@ -56,10 +57,18 @@ def last_day(end: datetime, zone: tzinfo) -> str:
     return f"{(end - timedelta(microseconds=1)).astimezone(zone):%b %-d}"
 
 
-def build_alert_settings(states: list[KindState], *, zone: tzinfo) -> Message:
-    """Every kind: on or off, any silence, the last alert (linked when Slack gave a link)."""
+def build_alert_settings(
+    states: list[KindState],
+    *,
+    zone: tzinfo,
+    plan_thresholds: Sequence[int] = PLAN_THRESHOLDS,
+    budget_thresholds: Sequence[int] = BUDGET_THRESHOLDS,
+) -> Message:
+    """Every kind: on or off, what it alerts on (the configured thresholds named), any silence, the
+    last alert (linked when Slack gave a link)."""
     on = [state.kind for state in states if state.on]
-    lines = [_kind_line(state, zone) for state in states]
+    described = {k: description(k, plan=plan_thresholds, budget=budget_thresholds) for k in KINDS}
+    lines = [_kind_line(state, described[state.kind], zone) for state in states]
     zone_name = escape(str(getattr(zone, "key", zone)))
     summary = f"On here: {', '.join(on)}." if on else "No alerts are on in this channel."
     return message(
@@ -72,9 +81,9 @@ def build_alert_settings(states: list[KindState], *, zone: tzinfo) -> Message:
     )
 
 
-def _kind_line(state: KindState, zone: tzinfo) -> str:
+def _kind_line(state: KindState, described: str, zone: tzinfo) -> str:
     icon = ":large_green_circle:" if state.on else ":white_circle:"
-    parts = [f"{icon} *{state.kind}* ({'on' if state.on else 'off'}): {DESCRIPTIONS[state.kind]}"]
+    parts = [f"{icon} *{state.kind}* ({'on' if state.on else 'off'}): {described}"]
     if state.note is not None:
         parts.append(state.note)
     if state.silence is not None:

@@ -1,48 +1,72 @@
-"""An alert edited in place after a button press: its blocks as they were, plus who did what and when.
+"""An alert's status lines: who acknowledged it, and the snooze or mute of its kind, said once.
 
-The lines ("Acknowledged by <@U123> at 10:42", "Snoozed by <@U123> until Sat Dec 6, 10:42", "Muted by
-<@U123> until the period ends on Dec 31") gather in one context block just above the buttons, newest
-last, so a second press adds a line instead of hiding the first. Every other block is kept as Slack
-sent it, buttons included: an acknowledged alert can still be snoozed.
+One builder for every rendering of an alert: the runner's (posted, updated in place for a worse
+level, posted anew after its message was deleted) and the buttons' (edited in place after a press).
+Both feed it the store's state (bot/services/alerts/status.py), so the message shows the current
+state once: a second Acknowledge replaces the first line, it does not add one. The lines
+("Acknowledged by <@U123> at 10:42", "Snoozed by <@U123> until Sat Dec 6, 10:42", "Muted by <@U123>
+until the period ends on Dec 31") form one context block just above the buttons. The rest of a
+message Slack sent with a press is kept as it was, buttons included: an acknowledged alert can still
+be snoozed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 from bot import slack_ids
 from bot.blocks._kit import Block, Message, context, mention, message
 from bot.blocks.alert_settings import last_day, moment
-from bot.blocks.limits import CONTEXT_MAX
 from bot.formatting import clock_time
 
 
-def acknowledged_line(user: str, at: datetime, zone: tzinfo) -> str:
-    return f":white_check_mark: Acknowledged by {mention(user)} at {clock_time(at, zone)}"
+@dataclass(frozen=True)
+class AlertStatus:
+    """What the alert's status lines say (plain data from the store); times on `zone`, the channel's clock.
+
+    `silence`: the latest snooze or mute of the alert's kind in its channel since the alert was posted
+    (mode, by whom, until when), kept once it is over, as the press that made it said it.
+    `month_zone`: set for an alert of a monthly budget, whose mute lasts to the month's end on that clock.
+    """
+
+    zone: tzinfo
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    silence: tuple[Literal["snooze", "mute"], str, datetime] | None = None
+    month_zone: tzinfo | None = None
 
 
-def snoozed_line(user: str, until: datetime, zone: tzinfo) -> str:
-    return f":zzz: Snoozed by {mention(user)} until {moment(until, zone)}"
+def status_lines(status: AlertStatus) -> list[str]:
+    """The acknowledgement, then the snooze or mute: at most one line of each."""
+    lines: list[str] = []
+    if status.acknowledged_by is not None and status.acknowledged_at is not None:
+        at = clock_time(status.acknowledged_at, status.zone)
+        lines.append(f":white_check_mark: Acknowledged by {mention(status.acknowledged_by)} at {at}")
+    if status.silence is not None:
+        mode, user, until = status.silence
+        if mode == "snooze":
+            lines.append(f":zzz: Snoozed by {mention(user)} until {moment(until, status.zone)}")
+        else:
+            window = "month" if status.month_zone is not None else "period"
+            ends = last_day(until, status.month_zone or status.zone)
+            lines.append(f":no_bell: Muted by {mention(user)} until the {window} ends on {ends}")
+    return lines
 
 
-def muted_line(user: str, until: datetime, zone: tzinfo, *, monthly: bool) -> str:
-    window = "month" if monthly else "period"
-    return f":no_bell: Muted by {mention(user)} until the {window} ends on {last_day(until, zone)}"
+def status_block(status: AlertStatus | None) -> Block | None:
+    """The status lines as the alert's status block; None when there is nothing to say."""
+    lines = [] if status is None else status_lines(status)
+    return {**context(*lines), "block_id": slack_ids.ALERT_STATUS_BLOCK} if lines else None
 
 
-def with_status(shown: dict[str, Any], line: str) -> Message:
-    """The alert message Slack showed (`text`, `blocks`), with `line` added to its status block."""
-    blocks: list[Block] = [dict(block) for block in shown.get("blocks") or []]
-    status = next((b for b in blocks if b.get("block_id") == slack_ids.ALERT_STATUS_BLOCK), None)
-    earlier = [str(e.get("text", "")) for e in (status or {}).get("elements", []) if e.get("text")]
-    lines = [*earlier, line][-CONTEXT_MAX:]  # the newest are kept when a busy alert runs out of room
-    updated = {**context(*lines), "block_id": slack_ids.ALERT_STATUS_BLOCK}
-    if status is not None:
-        blocks[blocks.index(status)] = updated
-    else:
-        last_actions = max(
-            (i for i, b in enumerate(blocks) if b.get("type") == "actions"), default=len(blocks)
-        )
-        blocks.insert(last_actions, updated)
+def with_status(shown: dict[str, Any], status: AlertStatus) -> Message:
+    """The alert message Slack showed (`text`, `blocks`) with its status block rebuilt from `status`."""
+    status_id = slack_ids.ALERT_STATUS_BLOCK
+    blocks: list[Block] = [dict(b) for b in shown.get("blocks") or [] if b.get("block_id") != status_id]
+    block = status_block(status)
+    if block is not None:
+        buttons = [i for i, b in enumerate(blocks) if b.get("type") == "actions"]
+        blocks.insert(buttons[-1] if buttons else len(blocks), block)
     return message(str(shown.get("text") or "Katalo alert"), blocks)

@@ -2,8 +2,9 @@
 
 Pure: an AlertView (plain data the alert runner fills from the usage summary and the ledger mirror)
 in, a message out. Every text from the ledger (usage types, config fingerprints, job ids) is escaped;
-amounts are Decimal, shown by bot.formatting. The same view re-rendered after the condition worsened
-keeps the acknowledgement it had (`acknowledged_by`). Thread replies (worse, cleared) are one section.
+amounts are Decimal, shown by bot.formatting. The status lines (acknowledged, snoozed, muted) come
+from the one builder the buttons use too (alert_status.py), fed from the store's state by the runner.
+Thread replies (worse, cleared) are one section.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from bot.alert_kinds import Kind
-from bot.blocks._kit import Block, Message, actions, button, code, context, escape, mention, message, section
+from bot.blocks._kit import Block, Message, actions, button, code, context, escape, message, section
+from bot.blocks.alert_status import AlertStatus, status_block
 from bot.formatting import clock_time, percent, usd
 from bot.slack_ids import (
     ALERT_ACKNOWLEDGE,
@@ -67,8 +69,7 @@ class AlertView:
     as_of: datetime
     zone: tzinfo
     drivers: tuple[DriverGroup, ...] = ()
-    acknowledged_by: str | None = None
-    acknowledged_at: datetime | None = None
+    status: AlertStatus | None = None  # the lines under it: set by the runner from the store
 
 
 def build_alert(view: AlertView) -> Message:
@@ -78,9 +79,9 @@ def build_alert(view: AlertView) -> Message:
     blocks += [_drivers(group) for group in view.drivers if group.rows]
     zone = str(getattr(view.zone, "key", view.zone))
     blocks.append(context(f"As of {clock_time(view.as_of, view.zone)} {escape(zone)} · {escape(view.rule)}"))
-    if view.acknowledged_by is not None and view.acknowledged_at is not None:
-        at = clock_time(view.acknowledged_at, view.zone)
-        blocks.append(context(f":white_check_mark: Acknowledged by {mention(view.acknowledged_by)} at {at}"))
+    status = status_block(view.status)
+    if status is not None:
+        blocks.append(status)
     value = {"kind": view.kind, "key": view.key}
     blocks.append(actions(ALERT_ACTIONS_BLOCK, *(button(text, action, value) for text, action in BUTTONS)))
     return message(" ".join(text for text in (view.headline, view.figures) if text), blocks)

@@ -141,6 +141,15 @@ class AlertStore:
             ).all()
         return {row.kind: Silence(row.kind, row.mode, row.until, row.by_user, row.at) for row in rows}
 
+    def latest_silence(self, channel_id: str, kind: Kind) -> Silence | None:
+        """The latest snooze or mute of a kind in a channel, in force or over (an alert's status shows it)."""
+        table = alert_silences.c
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(alert_silences).where(table.channel_id == channel_id, table.kind == kind)
+            ).first()
+        return None if row is None else Silence(row.kind, row.mode, row.until, row.by_user, row.at)
+
     def silence(
         self,
         channel_id: str,
@@ -229,6 +238,10 @@ class AlertStore:
     def record_level(self, channel_id: str, key: str, *, level: str, headline: str) -> None:
         """The alert now shows a worse level (it was updated in place): its condition holds again."""
         self._update(channel_id, key, level=level, headline=headline[:300], cleared_at=None)
+
+    def record_moved(self, channel_id: str, key: str, *, ts: str, level: str, headline: str) -> None:
+        """The alert was posted anew (its message was deleted, or never known): its new ts and level."""
+        self._update(channel_id, key, message_ts=ts, level=level, headline=headline[:300], cleared_at=None)
 
     def record_cleared(self, channel_id: str, key: str, at: datetime) -> None:
         self._update(channel_id, key, cleared_at=at)

@@ -7,7 +7,8 @@ rendered in the terminal, or shown as raw Block Kit with --json.
 
 Commands come from the prompt (a terminal), from --script FILE, or from standard input. With no
 terminal and nothing on standard input, it plays a short tour. `{job}` in a command stands for a real
-job id of the sandbox.
+job id of the sandbox, and `{budget}` for a budget the sandbox has spent 50-80% of this billing
+period, so that the tour's `alerts` has a budget alert to post whatever the day of the month.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from decimal import ROUND_DOWN, Decimal
 from typing import TextIO
 
 from bot.config import Settings
@@ -24,6 +26,7 @@ from bot.sandbox.local_bot import LocalBot, local_settings
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.slack_driver import SlackDriver
+from bot.sandbox.wire import month_bounds
 
 # Demo-only credentials: they open nothing but the stand-ins this process starts.
 DEMO_TOKEN = "xoxb-demo-local-only"  # noqa: S105 -- a stand-in's token, not a secret
@@ -40,6 +43,9 @@ TOUR = [
     "press 1",  # Share to channel: the answer, then its daily chart in the thread
     "@Katalo what did we spend this week?",
     "digest",
+    "/katalo budget set {budget}",
+    "alerts",  # the alert checks once: the budget alert is posted, with its four buttons
+    "press 1",  # Acknowledge: the alert is edited in place
 ]
 
 
@@ -71,7 +77,15 @@ def run_demo(
         with LocalBot(demo_settings) as bot:
             driver = SlackDriver(bot_url=bot.url, slack=slack, secret=DEMO_SECRET, channel=DEMO_CHANNEL)
             jobs = _featured_jobs(katalo.ledger)
-            session = DemoSession(driver, bot.deps, out, job_id=jobs[0], as_json=as_json, color=color)
+            session = DemoSession(
+                driver,
+                bot.deps,
+                out,
+                job_id=jobs[0],
+                budget=lambda: _half_spent_budget(katalo.ledger),
+                as_json=as_json,
+                color=color,
+            )
             session.intro(katalo.ledger.event_count, jobs)
             for line in _commands(script, stdin or sys.stdin, out):
                 if not session.handle(line):
@@ -84,6 +98,16 @@ def _featured_jobs(ledger: SandboxLedger) -> list[str]:
     recent = ledger.job_ids(40)
     several = [job for job in recent if len(ledger.events_of_job(job)) > 1]
     return ([*several[:1], *recent] if several else recent)[:3]
+
+
+def _half_spent_budget(ledger: SandboxLedger) -> str:
+    """A budget this billing period's spend has passed half of, not 80%: its alert is the 50% one."""
+    start, _ = month_bounds(ledger.state()[1])  # the sandbox bills by UTC calendar month
+    count = ledger.event_count
+    spent = sum(Decimal(ledger.event(i)["amount_usd"]) for i in range(ledger.index_at(start, count), count))
+    budget = spent * Decimal("1.6")  # spent is 62.5% of it
+    whole = budget.to_integral_value(rounding=ROUND_DOWN)
+    return str(whole) if whole >= 1 else str(budget.quantize(Decimal("0.01"), rounding=ROUND_DOWN))
 
 
 def _commands(script: TextIO | None, stdin: TextIO | None, out: TextIO) -> Iterable[str]:

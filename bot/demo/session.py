@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from bot.blocks.terminal import render
+from bot.digest.alert_run import sentence as alert_sentence
 from bot.sandbox.slack_driver import SlackDriver
 from bot.services.export import STILL
+from bot.slack_ids import ALERT_ACTION_IDS
 from bot.wiring.deps import Deps
 
 HELP = """Type what you would type in Slack:
@@ -18,19 +21,37 @@ HELP = """Type what you would type in Slack:
   /katalo alerts | /katalo alerts on spike pace | /katalo budget set 500 monthly | /katalo budget
   @Katalo how much have we used? | @Katalo what did {job} cost? | @Katalo what did we spend yesterday?
   digest       post today's digest to the demo channel now
+  alerts       run the alert checks once (as the clock does every 5 minutes): what is due is posted
   press N      press button N of the last message (or just N)
-  help, quit   ({job} stands for a real sandbox job id)"""
+  help, quit   ({job} stands for a real sandbox job id, {budget} for a budget half spent)"""
 WAIT_SECONDS = 30.0
+_WHERE = {  # where an alert check said what it said
+    "updated": "updated in place in #{channel} (and said in its thread)",
+    "reposted": "posted anew in #{channel} (its message was gone)",
+    "cleared": "in the alert's thread in #{channel}",
+}
 
 
 class DemoSession:
     def __init__(
-        self, driver: SlackDriver, deps: Deps, out: TextIO, *, job_id: str, as_json: bool, color: bool
+        self,
+        driver: SlackDriver,
+        deps: Deps,
+        out: TextIO,
+        *,
+        job_id: str,
+        budget: Callable[[], str] = lambda: "500",
+        as_json: bool,
+        color: bool,
     ) -> None:
         self._driver, self._deps, self._out = driver, deps, out
-        self._job_id = job_id
+        self._job_id, self._budget = (
+            job_id,
+            budget,
+        )  # `budget`: what {budget} stands for, worked out once used
         self._as_json, self._color = as_json, color
         self._buttons: list[dict[str, Any]] = []
+        self._message: dict[str, Any] | None = None  # the last message shown, when it is in the channel
 
     def intro(self, events: int, job_ids: list[str]) -> None:
         self._say(
@@ -43,6 +64,8 @@ class DemoSession:
     def handle(self, line: str) -> bool:
         """Act on one line; False to stop."""
         text = line.strip().replace("{job}", self._job_id)
+        if "{budget}" in text:
+            text = text.replace("{budget}", self._budget())
         if not text or text.startswith("#"):
             return True
         self._say(f"\n> {text}")
@@ -57,6 +80,8 @@ class DemoSession:
             self._mention(text[len("@katalo") :].strip())
         elif lowered == "digest":
             self._digest()
+        elif lowered == "alerts":
+            self._alerts()
         elif lowered.removeprefix("press").strip().isdigit():
             self._press(int(lowered.removeprefix("press").strip()))
         else:
@@ -99,6 +124,25 @@ class DemoSession:
         for failure in outcome.chart_failures:
             self._say(f"(a chart was not shared: {failure})")
 
+    def _alerts(self) -> None:
+        """Every alert check once for the demo channel; each alert posted is shown, its buttons pressable."""
+        channel = self._driver.channel
+        outcomes = self._deps.alerts.check(channel)
+        said = [o for o in outcomes if o.message is not None and o.key is not None]
+        for outcome in said:
+            assert outcome.message is not None and outcome.key is not None  # for the type checker
+            self._show(
+                outcome.message, _WHERE.get(outcome.status, "posted in #{channel}").format(channel=channel)
+            )
+            posted = self._deps.alert_store.alert(channel, outcome.key)
+            if posted is not None and outcome.status in ("posted", "reposted", "updated"):
+                self._message = {**outcome.message, "ts": posted.ts}
+        for outcome in outcomes:
+            if outcome.message is None:
+                self._say(f"({alert_sentence(outcome)})")
+        if not outcomes:
+            self._say(f"(no alert is due in #{channel}: `/katalo budget set 50` makes one due)")
+
     def _press(self, number: int) -> None:
         if not 1 <= number <= len(self._buttons):
             self._say(f"There is no button {number} on the last message.")
@@ -107,7 +151,8 @@ class DemoSession:
         before = len(slack.calls("chat.postMessage"))
         shared_before = len(slack.uploads(self._driver.channel))
         button = self._buttons[number - 1]
-        _, url = self._driver.press(button)
+        on = self._message if button.get("action_id") in ALERT_ACTION_IDS else None
+        _, url = self._driver.press(button, message=on)
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
             calls = slack.calls("chat.postMessage")  # first: a share's private note follows its post
@@ -117,7 +162,13 @@ class DemoSession:
                     self._shared_chart(url, shared_before, deadline)
                 return
             if slack.posts(url):
-                self._show(slack.posts(url)[-1], "private reply")
+                answer = slack.posts(url)[-1]
+                edited = on is not None and answer.get("replace_original") is True
+                self._show(
+                    answer, f"edited in place in #{self._driver.channel}" if edited else "private reply"
+                )
+                if edited and on is not None:  # the alert as it now stands, pressable again
+                    self._message = {**_posted(answer), "ts": on["ts"]}
                 return
             time.sleep(0.02)
         self._say("(no answer arrived)")
@@ -138,8 +189,11 @@ class DemoSession:
 
     def _show(self, message: dict[str, Any], where: str) -> None:
         text, self._buttons = render(message, color=self._color)
+        if not where.startswith(("posted", "edited in place", "updated in place")):
+            self._message = None  # its buttons are not on a channel message
         if self._as_json:
-            shown = {key: message[key] for key in ("text", "blocks", "response_type") if key in message}
+            keys = ("text", "blocks", "response_type", "replace_original")
+            shown = {key: message[key] for key in keys if key in message}
             self._say(json.dumps(shown, indent=2, ensure_ascii=False))
         else:
             self._say(f"[{where}]\n{text}")

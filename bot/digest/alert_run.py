@@ -19,6 +19,7 @@ _SENTENCES = {
     "posted": "Posted the {what} alert in {channel}.",
     "found_posted": "Found the {what} alert in {channel}, posted before a crash; recorded it.",
     "updated": "Updated the {what} alert in {channel} in place, and replied in its thread.",
+    "reposted": "Posted the {what} alert in {channel} anew at its worse level: {detail}.",
     "cleared": "Said in the thread of the {what} alert in {channel} that it cleared.",
     "already_posted": "The {what} alert is already in {channel}.",
     "in_progress": "The {what} alert is being said in {channel} by another runner.",

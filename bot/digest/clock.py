@@ -38,6 +38,7 @@ _SAID = {
     "posted": "posted",
     "found_posted": "found (posted before a crash, now recorded)",
     "updated": "updated in place (and replied in its thread)",
+    "reposted": "posted anew (its message was gone)",
     "cleared": "said in its thread that it cleared:",
 }
 

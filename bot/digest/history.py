@@ -1,10 +1,12 @@
-"""Finding a digest (or an alert) a crashed poster left in Slack, within Slack's history limits.
+"""Finding a digest (or an alert, or an alert's thread reply) a crashed poster left in Slack, within
+Slack's history limits.
 
 Since 2025 Slack lets apps not approved for its Marketplace (a self-hosted bot is one) call
-conversations.history about once a minute, for at most 15 messages a call. So the look is narrow: only
-the window in which the dead poster could have posted (from its claim, minus a margin for clocks that
-differ between machines, to STALE_POSTING after it; its first minute first), 15 messages a page, at
-most MAX_PAGES pages in all, matched by the metadata every digest carries.
+conversations.history and conversations.replies about once a minute, for at most 15 messages a call.
+So the look is narrow: only the window in which the dead poster could have posted (from its claim,
+minus a margin for clocks that differ between machines, to STALE_POSTING after it; its first minute
+first), 15 messages a page, at most MAX_PAGES pages in all, matched by the metadata every digest
+(and alert, and alert reply) carries.
 
 The answer says whether the history could be read. Where it cannot (a DM without im:history answers
 missing_scope, a public channel the bot posts to without being a member answers not_in_channel, a
@@ -49,9 +51,16 @@ def find_posted(slack: WebClient, channel_id: str, local_date: date, claimed_at:
 
 
 def find_message(
-    slack: WebClient, channel_id: str, claimed_at: datetime, matches: Callable[[dict[str, Any]], bool]
+    slack: WebClient,
+    channel_id: str,
+    claimed_at: datetime,
+    matches: Callable[[dict[str, Any]], bool],
+    *,
+    thread_ts: str | None = None,
 ) -> Lookup:
     """The message `matches` picks (by its metadata) if a poster that claimed it at `claimed_at` posted it.
+
+    With `thread_ts`, the look is in that message's thread (conversations.replies, same limits).
 
     A poster posts right after claiming (the digest is composed before), so the minute around the
     claim is read first; the rest of the time a post could take (429s waited out) only if need be.
@@ -60,7 +69,7 @@ def find_message(
     edges = [claimed_at - CLOCK_MARGIN, claimed_at + CLOCK_MARGIN, claimed_at + STALE_POSTING + CLOCK_MARGIN]
     pages, read = MAX_PAGES, 0
     for oldest, latest in itertools.pairwise(edges):
-        lookup = _read_window(slack, channel_id, matches, (oldest, latest), pages)
+        lookup = _read_window(slack, channel_id, matches, (oldest, latest), pages, thread_ts)
         read += lookup.read
         if lookup.ts is not None or lookup.error is not None or not lookup.complete:
             return replace(lookup, read=read)
@@ -76,19 +85,31 @@ def _read_window(
     matches: Callable[[dict[str, Any]], bool],
     window: tuple[datetime, datetime],
     pages: int,
+    thread_ts: str | None = None,
 ) -> Lookup:
     oldest, latest = (f"{edge.timestamp():.6f}" for edge in window)
     cursor, read = None, 0
     for page_number in range(1, pages + 1):
         try:
-            page = slack.conversations_history(
-                channel=channel_id,
-                include_all_metadata=True,
-                limit=PAGE,
-                cursor=cursor,
-                oldest=oldest,
-                latest=latest,
-            )
+            if thread_ts is None:
+                page = slack.conversations_history(
+                    channel=channel_id,
+                    include_all_metadata=True,
+                    limit=PAGE,
+                    cursor=cursor,
+                    oldest=oldest,
+                    latest=latest,
+                )
+            else:  # the thread of an alert: its replies (and the alert itself) within the window
+                page = slack.conversations_replies(
+                    channel=channel_id,
+                    ts=thread_ts,
+                    include_all_metadata=True,
+                    limit=PAGE,
+                    cursor=cursor,
+                    oldest=oldest,
+                    latest=latest,
+                )
         except SlackApiError as error:
             reason = error.response.get("error") or f"HTTP {error.response.status_code}"
             return Lookup(error=str(reason), read=read)

@@ -1,9 +1,10 @@
 """The four alert buttons: ack at once, then record the press and edit the alert in place.
 
 The presser is checked against the allowlists (not whoever the alert was posted for); a refused
-presser hears so privately and the alert stays as it was. The edit keeps every block of the message
-Slack sent with the press and adds the status line above the buttons (bot/blocks/alert_status.py),
-through the press's response_url with replace_original, so it needs no extra scope.
+presser hears so privately and the alert stays as it was. The edit keeps every other block of the
+message Slack sent with the press and rebuilds its status lines above the buttons from the store
+(bot/blocks/alert_status.py, as the runner renders them), through the press's response_url with
+replace_original, so it needs no extra scope.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 from bot import slack_ids
 from bot.blocks._kit import message, section
 from bot.blocks.alert_settings import build_stale_press
-from bot.blocks.alert_status import with_status
+from bot.blocks.alert_status import status_lines, with_status
 from bot.blocks.replies import build_refusal
 from bot.listeners.actions import clicker_allowed
 from bot.listeners.alert_answers import alert_presses
@@ -54,10 +55,7 @@ def handle_press(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
     if isinstance(outcome, NotRecorded):
         respond(replace_original=False, response_type="ephemeral", **build_stale_press(outcome.sentence))
     elif shown.get("blocks"):
-        respond(replace_original=True, **with_status(shown, outcome.line))
+        respond(replace_original=True, **with_status(shown, outcome.status))
     else:  # Slack sent no copy of the message to edit: the press is recorded, say so privately
-        respond(
-            replace_original=False,
-            response_type="ephemeral",
-            **message(outcome.line, [section(outcome.line)]),
-        )
+        said = "\n".join(status_lines(outcome.status))
+        respond(replace_original=False, response_type="ephemeral", **message(said, [section(said)]))

@@ -18,9 +18,15 @@ def answer_channel_settings(deps: Deps, intent: Intent, channel_id: str, user_id
     """The answer when `intent` is about this channel's alerts or budget; None for any other intent."""
     if isinstance(intent, AlertsIntent):
         zone = channel_zone(deps.poster.store, deps.settings.digest_timezone)
-        return ChannelAlerts(deps.alert_store, deps.slack, zone, now=deps.now).answer(
-            intent, channel_id, user_id
+        channel_alerts = ChannelAlerts(
+            deps.alert_store,
+            deps.slack,
+            zone,
+            now=deps.now,
+            plan_thresholds=deps.settings.alert_thresholds,
+            budget_thresholds=deps.settings.budget_alert_thresholds,
         )
+        return channel_alerts.answer(intent, channel_id, user_id)
     if isinstance(intent, BudgetIntent):
         budget = ChannelBudget(
             deps.alert_store,

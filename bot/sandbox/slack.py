@@ -2,7 +2,7 @@
 
 Owns what the bot sees of Slack offline: `POST /api/<method>` for the methods the bot and Bolt call,
 auth.test, chat.postMessage, chat.update (the bot's own message, in place), chat.getPermalink,
-conversations.history, conversations.open (a DM with
+conversations.history and conversations.replies (slack_history.py), conversations.open (a DM with
 one user) and the three steps of
 `files_upload_v2` (slack_files.py; any other method answers unknown_method), answered as Slack
 answers (`{"ok": false, "error": ...}` with HTTP 200 for API errors), bearer-token auth, response
@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from bot.sandbox.httpd import Httpd, HttpdLifecycle, Request
 from bot.sandbox.slack_blocks import blocks_error
 from bot.sandbox.slack_files import UPLOAD_PREFIX, FileError, FileUploads, SharedFile
+from bot.sandbox.slack_history import read_page
 from bot.sandbox.slack_http import (
     MAX_BODY,
     BodyError,
@@ -63,7 +64,6 @@ AUTH_TEST = {
 RESPONSE_URL_MAX_POSTS = 5  # Slack accepts five posts per response_url ...
 RESPONSE_URL_TTL = 30 * 60.0  # ... within 30 minutes of the interaction
 _FIRST_TS = 1_764_000_000_000_100  # microseconds: the first ts is "1764000000.000100"
-HISTORY_LIMIT = 15  # conversations.history per call for non-Marketplace apps (Slack, 2025)
 _TS_STEP = 100  # microseconds between two ts, so each is unique and sorts after the last
 _API_PREFIX = "/api/"
 _RESPONSE_PREFIX = "/response/"
@@ -120,6 +120,7 @@ class SlackStandIn(HttpdLifecycle):
             "chat.update": self._update_message,
             "chat.getPermalink": self._permalink,
             "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "conversations.open": self._open_dm,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
@@ -352,41 +353,18 @@ class SlackStandIn(HttpdLifecycle):
         }
 
     def _history(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Messages with `oldest` < ts < `latest`, newest first, at most HISTORY_LIMIT a page.
+        """A channel's messages, newest first, 15 a page (slack_history.py)."""
+        return read_page(self._in_channel(params), params, _ts_of, SlackError)
 
-        As Slack answers apps not approved for its Marketplace (since 2025): `limit` is capped at 15;
-        `cursor` (from the last page's `response_metadata.next_cursor`) reads the next, older page.
-        Metadata only when asked for, as in Slack.
-        """
+    def _replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """One thread (the message at `ts` and its replies), oldest first, 15 a page (slack_history.py)."""
+        thread = str(params.get("ts") or "")
+        return read_page(self._in_channel(params), params, _ts_of, SlackError, thread=thread)
+
+    def _in_channel(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         channel = self._channel(params, posting=False)
-        oldest = float(params.get("oldest") or 0)
-        latest = float(params.get("latest") or "inf")
-        limit = min(int(params.get("limit") or 100), HISTORY_LIMIT)
-        try:
-            start = int(str(params.get("cursor") or "next:0").removeprefix("next:"))
-        except ValueError:
-            raise SlackError("invalid_cursor") from None
-        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
         with self._changed:
-            window = [
-                m for m in self._messages if m.get("channel") == channel and oldest < float(m[_TS]) < latest
-            ]
-        newest_first = list(reversed(window))
-        page = newest_first[start : start + limit]
-        shown = []
-        for message in page:
-            entry = {"type": "message", "ts": message[_TS], "text": message.get("text", "")}
-            if with_metadata and "metadata" in message:
-                entry["metadata"] = message["metadata"]
-            shown.append(entry)
-        has_more = start + limit < len(newest_first)
-        cursor = f"next:{start + limit}" if has_more else ""
-        return {
-            "ok": True,
-            "messages": shown,
-            "has_more": has_more,
-            "response_metadata": {"next_cursor": cursor},
-        }
+            return [m for m in self._messages if m.get("channel") == channel]
 
     def _open_dm(self, params: dict[str, Any]) -> dict[str, Any]:
         """conversations.open for one user: the DM's id, the same each time (D + the user id's tail).
@@ -430,6 +408,10 @@ class SlackStandIn(HttpdLifecycle):
         with self._changed:
             micros = next(self._ts)
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def _ts_of(message: dict[str, Any]) -> str:
+    return str(message[_TS])
 
 
 def _check_content(params: dict[str, Any]) -> None:

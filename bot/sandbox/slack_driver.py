@@ -144,19 +144,34 @@ class SlackDriver:
         }
 
     def press(
-        self, button: dict[str, Any], *, user: str | None = None, channel: str | None = None
+        self,
+        button: dict[str, Any],
+        *,
+        user: str | None = None,
+        channel: str | None = None,
+        message: dict[str, Any] | None = None,
     ) -> tuple[httpx.Response, str]:
         """Press a button of a message the bot sent; returns the ack and the action's response_url."""
-        payload, response_url = self.press_payload(button, user=user, channel=channel)
+        payload, response_url = self.press_payload(button, user=user, channel=channel, message=message)
         return self.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM), response_url
 
     def press_payload(
-        self, button: dict[str, Any], *, user: str | None = None, channel: str | None = None
+        self,
+        button: dict[str, Any],
+        *,
+        user: str | None = None,
+        channel: str | None = None,
+        message: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], str]:
-        """The `block_actions` payload of pressing `button`, and the action's response_url."""
+        """The `block_actions` payload of pressing `button`, and the action's response_url.
+
+        `message` (with its `ts`): the channel message the button is on, sent along as Slack does;
+        without it, the button is on an ephemeral reply (Slack sends no copy of those).
+        """
         response_url = self.slack.new_response_url()
         where = channel or self.channel
-        payload = {
+        on_ts, ephemeral = ("1764000000.000200", True) if message is None else (str(message["ts"]), False)
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user or self.user},
             "channel": {"id": where},
@@ -164,9 +179,9 @@ class SlackDriver:
             "api_app_id": "A0KATALO",
             "container": {
                 "type": "message",
-                "message_ts": "1764000000.000200",
+                "message_ts": on_ts,
                 "channel_id": where,
-                "is_ephemeral": True,
+                "is_ephemeral": ephemeral,
             },
             "response_url": response_url,
             "trigger_id": "1.2.3",
@@ -179,4 +194,6 @@ class SlackDriver:
                 }
             ],
         }
+        if message is not None:
+            payload["message"] = {"type": "message", **message}
         return payload, response_url

@@ -3,8 +3,9 @@
 A press is recorded against the alert the store knows by its channel and message ts (the kind comes
 from the store, not from the button's value, which a client could alter). A mute lasts until the
 current billing period ends (from the cached usage summary), or for an alert of a monthly budget
-until the calendar month ends in the reporting zone. The result is the status line the message
-gains, or a sentence saying why nothing was recorded.
+until the calendar month ends in the reporting zone. The result is the alert's status as the store
+now holds it (the same lines the runner renders: bot/services/alerts/status.py), or a sentence
+saying why nothing was recorded.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot import slack_ids
-from bot.blocks.alert_status import acknowledged_line, muted_line, snoozed_line
-from bot.db.alert_store import AlertStore, PostedAlert
+from bot.blocks.alert_status import AlertStatus
+from bot.db.alert_store import AlertStore
 from bot.katalo.client import KataloClient
 from bot.periods import local_midnight
+from bot.services.alerts.status import alert_status, is_monthly
 from bot.services.spend import billing_bounds
 
 SNOOZES = {slack_ids.ALERT_SNOOZE_DAY: timedelta(days=1), slack_ids.ALERT_SNOOZE_WEEK: timedelta(days=7)}
@@ -33,9 +35,9 @@ NO_PERIOD = (
 
 @dataclass(frozen=True)
 class Recorded:
-    """What the alert now says about the press."""
+    """The alert's status after the press, to show on it."""
 
-    line: str
+    status: AlertStatus
 
 
 @dataclass(frozen=True)
@@ -57,26 +59,21 @@ class AlertPresses:
         alert = self.store.posted(channel_id, ts) if ts else None
         if alert is None:
             return NotRecorded(UNKNOWN_ALERT)
-        now, zone = self.now(), self.zone_of(channel_id)
+        now = self.now()
         if action_id == slack_ids.ALERT_ACKNOWLEDGE:
             self.store.acknowledge(channel_id, ts, by_user=user_id, at=now)
-            return Recorded(acknowledged_line(user_id, now, zone))
-        if action_id in SNOOZES:
+        elif action_id in SNOOZES:
             until = now + SNOOZES[action_id]
             self.store.silence(channel_id, alert.kind, mode="snooze", until=until, by_user=user_id, at=now)
-            return Recorded(snoozed_line(user_id, until, zone))
-        if action_id == slack_ids.ALERT_MUTE_PERIOD:
-            monthly = self._monthly(alert)
-            end = self._month_end(now) if monthly else self._period_end(now)
+        elif action_id == slack_ids.ALERT_MUTE_PERIOD:
+            end = self._month_end(now) if is_monthly(self.store, alert) else self._period_end(now)
             if end is None:
                 return NotRecorded(NO_PERIOD)
             self.store.silence(channel_id, alert.kind, mode="mute", until=end, by_user=user_id, at=now)
-            return Recorded(muted_line(user_id, end, self.report_zone if monthly else zone, monthly=monthly))
-        return NotRecorded(UNKNOWN_ALERT)  # an action id this handler was not registered for
-
-    def _monthly(self, alert: PostedAlert) -> bool:
-        budget = self.store.budget(alert.channel_id) if alert.kind == "budget" else None
-        return budget is not None and budget.scope == "monthly"
+        else:
+            return NotRecorded(UNKNOWN_ALERT)  # an action id this handler was not registered for
+        now_shown = self.store.posted(channel_id, ts) or alert
+        return Recorded(alert_status(self.store, now_shown, self.zone_of(channel_id), self.report_zone))
 
     def _month_end(self, now: datetime) -> datetime:
         """The first instant of next month in the reporting zone (where the budget's month ends)."""

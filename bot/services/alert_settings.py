@@ -8,14 +8,14 @@ its digest zone when it has a subscription, else DIGEST_TIMEZONE, as digests and
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.alert_kinds import KINDS
+from bot.alert_kinds import BUDGET_THRESHOLDS, KINDS, PLAN_THRESHOLDS
 from bot.alert_parsing import AlertsChange, AlertsIntent, AlertsStatus, BadAlerts
 from bot.blocks._kit import Message, context
 from bot.blocks.alert_settings import (
@@ -49,6 +49,8 @@ class ChannelAlerts:
     slack: WebClient
     zone_of: Callable[[str], tzinfo]
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    plan_thresholds: Sequence[int] = PLAN_THRESHOLDS  # ALERT_THRESHOLDS, named in the answer
+    budget_thresholds: Sequence[int] = BUDGET_THRESHOLDS  # BUDGET_ALERT_THRESHOLDS
 
     def answer(self, intent: AlertsIntent, channel_id: str, user_id: str) -> Message:
         match intent:
@@ -80,10 +82,16 @@ class ChannelAlerts:
             )
             for kind in KINDS
         ]
-        return build_alert_settings(states, zone=self.zone_of(channel_id))
+        return build_alert_settings(
+            states,
+            zone=self.zone_of(channel_id),
+            plan_thresholds=self.plan_thresholds,
+            budget_thresholds=self.budget_thresholds,
+        )
 
     def _shown(self, alert: PostedAlert) -> LastAlertShown:
-        link = permalink(self.slack, alert.channel_id, alert.ts)
+        # An alert carried over from the previous version has no known message to link.
+        link = permalink(self.slack, alert.channel_id, alert.ts) if alert.ts else None
         return LastAlertShown(alert.headline, alert.posted_at, link, alert.acknowledged_by, alert.cleared_at)
 
 

@@ -29,6 +29,7 @@ from bot.katalo.client import KataloClient
 from bot.katalo.shared_budget import SharedBudget
 from bot.katalo.shared_cache import SharedCache
 from bot.ledger.mirror import LedgerMirror
+from bot.services.alert_settings import channel_zone
 from bot.services.alerts.runner import AlertRules, AlertRunner
 from bot.services.alerts.slack import AlertSlack
 from bot.services.answers import Answers
@@ -60,6 +61,7 @@ def build_deps(settings: Settings) -> Deps:
         rules=alert_rules(settings),
         allowlist=settings.allowlist,
         zone=settings.report_zone,
+        channel_zone=channel_zone(store, settings.digest_timezone),  # as the buttons' lines
     )
     return Deps(
         settings=settings,

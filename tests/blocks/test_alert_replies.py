@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from bot.blocks.alert_settings import (
     build_alerts_changed,
     build_bad_alerts,
 )
-from bot.blocks.alert_status import acknowledged_line, muted_line, snoozed_line, with_status
+from bot.blocks.alert_status import AlertStatus, status_lines, with_status
 from bot.blocks.budget import BudgetReport, build_bad_budget, build_budget, build_budget_set
 from bot.blocks.limits import check_message, displayed_texts
 from bot.figures import Freshness
@@ -151,9 +150,13 @@ def alert() -> dict:
     return {"type": "message", "ts": "1764000000.000100", **built}
 
 
+def acked(zone=BERLIN, **changes) -> AlertStatus:
+    return AlertStatus(zone, "U0ALICE", NOW, **changes)
+
+
 def test_a_press_adds_a_status_line_above_the_buttons_and_keeps_every_other_block():
     before = alert()
-    after = with_status(before, acknowledged_line("U0ALICE", NOW, BERLIN))
+    after = with_status(before, acked())
     check_message(after)
     assert after["blocks"][:2] == before["blocks"][:2] and after["blocks"][-1] == before["blocks"][-1]
     assert after["blocks"][2]["block_id"] == slack_ids.ALERT_STATUS_BLOCK
@@ -162,26 +165,36 @@ def test_a_press_adds_a_status_line_above_the_buttons_and_keeps_every_other_bloc
     assert line["text"] == ":white_check_mark: Acknowledged by <@U0ALICE> at 10:42"
 
 
-def test_a_second_press_adds_a_line_rather_than_replacing_the_first():
-    once = with_status(alert(), acknowledged_line("U0ALICE", NOW, BERLIN))
-    twice = with_status({"text": once["text"], "blocks": once["blocks"]}, snoozed_line("U0BOB", NOW, BERLIN))
-    [status] = [b for b in twice["blocks"] if b.get("block_id") == slack_ids.ALERT_STATUS_BLOCK]
+def test_the_status_is_rebuilt_not_added_to():
+    """Acknowledged twice, then snoozed: one acknowledgement line (the latest), then the snooze."""
+    once = with_status(alert(), acked())
+    later = NOW + timedelta(minutes=5)
+    again = with_status({"text": once["text"], "blocks": once["blocks"]}, AlertStatus(BERLIN, "U0BOB", later))
+    snoozed = with_status(again, AlertStatus(BERLIN, "U0BOB", later, ("snooze", "U0BOB", NOW)))
+    [status] = [b for b in snoozed["blocks"] if b.get("block_id") == slack_ids.ALERT_STATUS_BLOCK]
     assert [e["text"] for e in status["elements"]] == [
-        ":white_check_mark: Acknowledged by <@U0ALICE> at 10:42",
+        ":white_check_mark: Acknowledged by <@U0BOB> at 10:47",
         ":zzz: Snoozed by <@U0BOB> until Sat Dec 5, 10:42",
     ]
-    assert len(twice["blocks"]) == 4
+    assert len(snoozed["blocks"]) == 4
+
+
+def test_nothing_to_say_leaves_no_status_block():
+    assert with_status(alert(), AlertStatus(BERLIN))["blocks"] == alert()["blocks"]
 
 
 def test_a_mute_names_the_last_day_of_the_period_not_the_day_after():
-    """A period ending at midnight UTC on Jan 1 ends on Dec 31."""
+    """A period ending at midnight UTC on Jan 1 ends on Dec 31; a monthly budget's month likewise."""
     until = datetime(2027, 1, 1, tzinfo=UTC)
-    assert muted_line("U0ALICE", until, UTC, monthly=False).endswith("until the period ends on Dec 31")
-    assert "until the month ends on Dec 31" in muted_line("U0ALICE", until, UTC, monthly=True)
+    [period] = status_lines(AlertStatus(UTC, silence=("mute", "U0ALICE", until)))
+    assert period.endswith("until the period ends on Dec 31")
+    [month] = status_lines(AlertStatus(BERLIN, silence=("mute", "U0ALICE", until), month_zone=UTC))
+    assert month.endswith("until the month ends on Dec 31")
 
 
 def test_a_status_line_never_pings_anything_but_a_user():
-    assert "<!channel>" not in snoozed_line("<!channel>", NOW, BERLIN)
+    [line] = status_lines(AlertStatus(BERLIN, silence=("snooze", "<!channel>", NOW)))
+    assert "<!channel>" not in line
 
 
 def test_every_kind_fits_in_one_settings_message():
@@ -190,14 +203,3 @@ def test_every_kind_fits_in_one_settings_message():
         for k in KINDS
     ]
     check_message(build_alert_settings(states, zone=BERLIN))
-
-
-def test_a_busy_alert_keeps_the_ten_newest_lines_within_slacks_limits():
-    """Context blocks hold 10 elements: the oldest line gives way, the message stays valid."""
-    shown_now = alert()
-    for n in range(12):
-        shown_now = with_status(shown_now, snoozed_line(f"U0USER{n:02d}", NOW, BERLIN))
-    check_message(shown_now)
-    [status] = [b for b in shown_now["blocks"] if b.get("block_id") == slack_ids.ALERT_STATUS_BLOCK]
-    users = [re.search(r"<@(U0USER\d+)>", e["text"])[1] for e in status["elements"]]  # type: ignore[index]
-    assert users == [f"U0USER{n:02d}" for n in range(2, 12)]

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import slack_ids
+from bot.blocks.alert_status import AlertStatus
 from bot.blocks.alerts import AlertView, DriverGroup, DriverRow, build_alert, build_alert_reply
 from bot.blocks.limits import check_message, displayed_texts
 
@@ -61,8 +62,10 @@ def test_every_alert_ends_with_the_four_buttons_carrying_its_kind_and_key():
 
 
 def test_an_acknowledged_alert_says_by_whom_and_when():
-    alert = build_alert(spike(acknowledged_by="U0ANA", acknowledged_at=NOW))
-    assert "Acknowledged by <@U0ANA> at 10:42" in "\n".join(displayed_texts(alert))
+    alert = build_alert(spike(status=AlertStatus(BERLIN, "U0ANA", NOW)))
+    [status] = [b for b in alert["blocks"] if b.get("block_id") == slack_ids.ALERT_STATUS_BLOCK]
+    assert [e["text"] for e in status["elements"]] == [":white_check_mark: Acknowledged by <@U0ANA> at 10:42"]
+    assert alert["blocks"][-1]["type"] == "actions"  # the status sits above the buttons
 
 
 def test_ledger_text_in_a_driver_is_escaped():

@@ -188,7 +188,7 @@ def test_mute_of_a_monthly_budget_alert_lasts_until_the_month_ends(bot, store):
     assert status_lines(reply)[0].endswith(f"until the month ends on {first_next - timedelta(days=1):%b %-d}")
 
 
-def test_a_second_press_adds_its_line_under_the_first(bot, store):
+def test_a_second_press_shows_both_the_acknowledgement_and_the_snooze(bot, store):
     alert = post_alert(bot, store)
     [first] = bot.slack.wait_for_posts(press(bot, alert, "Acknowledge"))
     edited = {**alert, "blocks": first["blocks"]}

@@ -220,6 +220,15 @@ def test_the_configured_budget_thresholds_are_the_ones_named(make_bot):
     assert "Alerts at 25%, 75%:" in shown(ask(bot, "budget"))
 
 
+def test_alerts_name_the_configured_thresholds_of_each_kind(make_bot):
+    """ALERT_THRESHOLDS=90, BUDGET_ALERT_THRESHOLDS=75,25: `/katalo alerts` names those, not the defaults."""
+    bot = make_bot({"ALERT_THRESHOLDS": "90", "BUDGET_ALERT_THRESHOLDS": "75,25"})
+    reply = shown(ask(bot, "alerts"))
+    assert "*plan* (off): the plan's included units crossing 90%\n" in reply
+    assert "*budget* (off): a budget in dollars crossing 25% and 75%\n" in reply
+    assert "50%" not in reply and "80%" not in reply
+
+
 def test_the_budget_kind_says_when_no_budget_is_set(bot):
     """Budget alerts on, but no budget here: the list and the change both say how to set one."""
     assert "No budget is set here: `/katalo budget set 500` sets one." in shown(ask(bot, "alerts on budget"))

@@ -92,7 +92,7 @@ def subscribe(engine: Engine, channel: str, clock: FakeClock) -> None:
 
 def said(outcomes: list[AlertOutcome]) -> list[tuple[str, str, str]]:
     """(channel, kind, status) of each thing said in Slack by a check."""
-    spoken = ("posted", "found_posted", "updated", "cleared")
+    spoken = ("posted", "found_posted", "updated", "reposted", "cleared")
     return [(o.channel_id, o.kind, o.status) for o in outcomes if o.status in spoken]
 
 

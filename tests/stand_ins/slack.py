@@ -1,7 +1,8 @@
 """SlackDouble: the Slack stand-in (bot/sandbox/slack.py) plus what tests set up and read back.
 
 Faults to inject (429 with Retry-After, 5xx, API errors, delays), channels that do not exist or that
-the bot has not joined, response URLs expired by hand, the messages posted, and a reset between steps;
+the bot has not joined, response URLs expired by hand, messages deleted by a person, the messages
+posted, and a reset between steps;
 and `apps.connections.open` for an app-level token, once a test serves Socket Mode (serve_socket_mode).
 """
 
@@ -66,6 +67,7 @@ class SlackDouble(SlackStandIn):
         self.member_of: set[str] | None = None  # None: the bot is a member of every channel
         self._faults: FaultQueue[_Fault] = FaultQueue(lambda fault: fault.method)  # has its own lock
         self._socket_mode: tuple[bytes, Callable[[], str]] | None = None
+        self._deleted: set[tuple[str, str]] = set()  # (channel, ts): a reply to one is thread_not_found
         super().__init__(token=token, host=host, port=port)
 
     def serve_socket_mode(self, app_token: str, new_url: Callable[[], str]) -> None:
@@ -126,6 +128,17 @@ class SlackDouble(SlackStandIn):
         with self._changed:
             return [str(m[_TS]) for m in self._messages if channel in (None, m.get("channel"))]
 
+    def delete_message(self, channel: str, ts: str) -> None:
+        """A person deletes a message: it leaves the channel; chat.update of it answers message_not_found,
+        and a reply in its thread thread_not_found, as Slack answers."""
+        with self._changed:
+            gone = [m for m in self._messages if m.get("channel") == channel and m[_TS] == ts]
+            if not gone:
+                raise ValueError(f"no message {ts} in {channel}")
+            self._messages.remove(gone[0])
+            self._deleted.add((channel, ts))
+            self._changed.notify_all()
+
     def reset(self) -> None:
         """Forget recorded calls, messages and posts; faults, response URLs and the ts sequence stay."""
         with self._changed:
@@ -165,7 +178,11 @@ class SlackDouble(SlackStandIn):
     def _run(
         self, method: str, params: dict[str, Any], authorization: str | None, body_error: str | None
     ) -> dict[str, Any]:
-        """apps.connections.open takes the app-level token and no other; the rest as in the stand-in."""
+        """apps.connections.open takes the app-level token and no other; a reply in the thread of a
+        deleted message is thread_not_found; the rest as in the stand-in."""
+        thread = (str(params.get("channel") or ""), str(params.get("thread_ts") or ""))
+        if method == "chat.postMessage" and thread in self._deleted:
+            raise SlackError("thread_not_found")
         if method != "apps.connections.open" or self._socket_mode is None:
             return super()._run(method, params, authorization, body_error)
         app_token, new_url = self._socket_mode

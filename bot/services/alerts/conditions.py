@@ -36,6 +36,9 @@ class Condition:
         [], AlertView
     ]  # called only when the alert is to be said (a spike's cause costs queries)
     worse_text: str  # the thread reply when this level updates an alert posted at a lower one
+    # The key an earlier version gave this condition: an open alert under it (carried over by migration
+    # 0010, "plan:<period start>") is this condition's alert, not a different one to post beside it.
+    earlier_key: str | None = None
 
 
 def _never(_alert: PostedAlert) -> str | None:

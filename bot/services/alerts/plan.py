@@ -24,8 +24,10 @@ ACCESS_OFF = "Katalo API access is off for this organization: new generation job
 
 
 def period_key(summary: UsageSummary) -> str:
+    """The billing period's start in UTC: the same key whatever offset Katalo writes it with (and the
+    key migration 0010 gives the alerts the previous version claimed)."""
     start = summary.billing_period.start_at if summary.billing_period else NO_PERIOD
-    return start.isoformat()
+    return start.astimezone(UTC).isoformat()
 
 
 def plan_key(summary: UsageSummary) -> str:
@@ -34,6 +36,11 @@ def plan_key(summary: UsageSummary) -> str:
     included = summary.usage.included
     size = "none" if included is None else format(included.normalize(), "f")
     return f"plan:{period_key(summary)}:{size}"
+
+
+def _carried_over(summary: UsageSummary) -> str:
+    """The key of the period's plan alert the previous version claimed (migration 0010): no plan size."""
+    return f"plan:{period_key(summary)}"
 
 
 def evaluate_plan(
@@ -60,9 +67,9 @@ def evaluate_plan(
         now,
         zone,
     )
-    return Evaluation(
-        "plan", (Condition("plan", key, str(top), lambda: view, f"Now {top}% reached: {used}."),), cleared
-    )
+    worse = f"Now {top}% reached: {used}."
+    condition = Condition("plan", key, str(top), lambda: view, worse, earlier_key=_carried_over(summary))
+    return Evaluation("plan", (condition,), cleared)
 
 
 def evaluate_access(summary: UsageSummary, now: datetime, zone: tzinfo) -> Evaluation:
@@ -89,6 +96,8 @@ def _plan_changed(
     this_period = f"plan:{period_key(summary)}:"
 
     def cleared(alert: PostedAlert) -> str | None:
+        if alert.key == _carried_over(summary):  # its plan's size is not known: only a new period clears it
+            return None
         if alert.key == current_key or not alert.key.startswith(this_period):
             return new_period(alert)
         if summary.usage.included is None:  # Katalo did not say this time: not a plan changed

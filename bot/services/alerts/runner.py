@@ -32,8 +32,9 @@ from bot.ledger.spend import SpendQueries
 from bot.services.alerts.conditions import Condition, Evaluation, mirror_behind, worse
 from bot.services.alerts.money import evaluate_budget, evaluate_pace
 from bot.services.alerts.plan import evaluate_access, evaluate_plan
-from bot.services.alerts.slack import AlertOutcome, AlertSlack, Status, with_acknowledgement
+from bot.services.alerts.slack import AlertOutcome, AlertSlack, Status
 from bot.services.alerts.spike import evaluate_spike
+from bot.services.alerts.status import alert_status
 
 log = logging.getLogger(__name__)
 MIRROR_MAX_AGE = 120.0  # as the digest: the figures are at most this far behind the ledger
@@ -63,11 +64,14 @@ class AlertRunner:
         rules: AlertRules = DEFAULT_RULES,
         allowlist: Allowlist = Allowlist(),
         zone: tzinfo = UTC,
+        channel_zone: Callable[[str], tzinfo] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self._client, self._mirror, self._slack = client, mirror, slack
         self._rules, self._allowlist, self._zone, self._now = rules, allowlist, zone, now
+        # The clock of a channel's status lines (who acknowledged at what time), as the buttons show them.
+        self._channel_zone = channel_zone or (lambda _channel: zone)
         self._queries = SpendQueries(mirror.store.engine)
 
     def check(self, channel: str | None = None, *, dry_run: bool = False) -> list[AlertOutcome]:
@@ -168,7 +172,9 @@ class AlertRunner:
                 outcomes.append(AlertOutcome(channel, kind, "silenced", silenced, key))
                 continue
             view = replace(condition.compose(), key=key)  # composed before claiming, as this occurrence
-            view = with_acknowledgement(view, shown)
+            if shown is not None:  # re-rendered: the status lines the store holds, as the buttons show them
+                zone = self._channel_zone(channel)
+                view = replace(view, status=alert_status(self.store, shown, zone, self._zone))
             if dry_run:
                 status: Status = "would_post" if shown is None else "would_update"
                 outcomes.append(AlertOutcome(channel, kind, status, key=key, message=build_alert(view)))
@@ -185,6 +191,10 @@ class AlertRunner:
         off again, a pace as bad again) is a new occurrence, posted anew under the next key.
         """
         shown = self.store.latest_occurrence(channel, condition.key)
+        if shown is None and condition.earlier_key is not None:
+            earlier = self.store.latest_occurrence(channel, condition.earlier_key)
+            if earlier is not None and earlier.cleared_at is None:  # carried over: it goes on under its key
+                return replace(condition, key=earlier.key), earlier
         if shown is None:
             return condition, None
         if shown.cleared_at is not None:

@@ -8,12 +8,24 @@
 - `alert_steps`: the claims behind every post, update and thread reply: whoever inserts the row of
   (channel, alert key, step) first does it, across processes (the digest claims' pattern).
 
+The plan and access alerts the previous version posted (its `alert_claims`, one row per channel,
+billing period and threshold_N / access_off) are carried over as posted alerts with their step done,
+so an upgrade posts nothing new for a condition already said: the plan's at the highest threshold
+claimed. Their message ts is not known (the old version did not keep it): such an alert clears
+without a thread reply, and a worse level is posted as a new alert (bot/services/alerts/slack.py).
+
 Revision ID: 0010
 Revises: 0008
 """
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
+
+from bot.db.types import UTCDateTime
 
 revision = "0010"
 down_revision = "0008"
@@ -74,6 +86,94 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
         sa.Column("message_ts", sa.String(32)),
         sa.Column("last_error", sa.String(300)),
+    )
+    _carry_over_claims(op.get_bind())
+
+
+ACCESS_OFF = "Katalo API access is off for this organization: new generation jobs will be refused."
+
+
+@dataclass(frozen=True)
+class _Said:
+    """An alert the old version posted: the engine's kind and level, and when it was claimed."""
+
+    kind: str
+    level: str
+    headline: str
+    ts: str
+    at: datetime
+
+
+def _carry_over_claims(connection: sa.Connection) -> None:
+    """Each old claim group (channel, period) becomes the posted plan or access alert of that period."""
+    claims = sa.table(
+        "alert_claims",
+        sa.column("channel_id", sa.String),
+        sa.column("period_start", UTCDateTime),
+        sa.column("kind", sa.String),
+        sa.column("claimed_at", UTCDateTime),
+        sa.column("message_ts", sa.String),
+    )
+    alerts: dict[tuple[str, str], _Said] = {}
+    for row in connection.execute(sa.select(claims)).all():
+        period = row.period_start.isoformat()  # aware UTC, as the engine keys a billing period
+        if row.kind == "access_off":
+            kind, level, headline = "access", "off", ACCESS_OFF
+        elif row.kind.startswith("threshold_") and row.kind.removeprefix("threshold_").isdigit():
+            kind, level = "plan", row.kind.removeprefix("threshold_")
+            headline = _plan_headline(int(level))
+        else:
+            continue
+        found = alerts.get((row.channel_id, f"{kind}:{period}"))
+        if found is not None and (kind == "access" or int(found.level) >= int(level)):
+            continue  # the highest threshold claimed is the one the old version said last
+        said = _Said(kind, level, headline, row.message_ts or "", row.claimed_at)
+        alerts[(row.channel_id, f"{kind}:{period}")] = said
+    for (channel, key), alert in alerts.items():
+        _record(connection, channel, key, alert)
+
+
+def _plan_headline(threshold: int) -> str:
+    """As the engine words it (bot/services/alerts/plan.py)."""
+    what = "the whole plan" if threshold == 100 else f"{threshold}% of the plan"
+    reached = f"{threshold}% reached: " if threshold >= 100 else ""
+    return f"{reached}Katalo usage has reached {what}:"
+
+
+def _record(connection: sa.Connection, channel: str, key: str, alert: _Said) -> None:
+    posts = sa.table(
+        "alert_posts",
+        *(sa.column(name, sa.String) for name in ("channel_id", "alert_key", "kind", "message_ts")),
+        *(sa.column(name, sa.String) for name in ("headline", "level")),
+        sa.column("posted_at", UTCDateTime),
+    )
+    steps = sa.table(
+        "alert_steps",
+        *(sa.column(name, sa.String) for name in ("channel_id", "alert_key", "step", "claim_id", "state")),
+        sa.column("claimed_at", UTCDateTime),
+        sa.column("message_ts", sa.String),
+    )
+    connection.execute(
+        sa.insert(posts).values(
+            channel_id=channel,
+            alert_key=key,
+            kind=alert.kind,
+            message_ts=alert.ts,
+            headline=alert.headline,
+            level=alert.level,
+            posted_at=alert.at,
+        )
+    )
+    connection.execute(
+        sa.insert(steps).values(
+            channel_id=channel,
+            alert_key=key,
+            step="post",
+            claim_id=uuid.uuid4().hex,
+            state="done",
+            claimed_at=alert.at,
+            message_ts=alert.ts or None,
+        )
     )
 
 
