@@ -7,6 +7,7 @@ sandbox (more usage of the same plan), and the runner updates the alert in place
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,14 +49,11 @@ def current(bot: Any, store: Any) -> dict[str, Any]:
 
 
 def worsen(bot: Any) -> None:
-    """Usage grows to 100% of the same plan (a plan changed instead would start a new alert)."""
-    ledger = bot.katalo.ledger
-    included = ledger.summary()["usage"]["included"]
-    for _ in range(50):
-        if consumed(bot.katalo.url) >= included:
-            return
-        ledger.append(1)
-    raise AssertionError("50 more events did not use the plan up")
+    """Usage reaches 100% of the same plan in the summary Katalo serves from now on (a plan changed
+    instead would start a new alert; more events would move the sandbox's clock, maybe into a new month)."""
+    summary = bot.katalo.ledger.summary()
+    summary["usage"] |= {"consumed": summary["usage"]["included"], "remaining": 0}
+    bot.katalo.inject("/api/v1/usage/summary", body=json.dumps(summary).encode(), times=None)
 
 
 def test_acknowledged_then_updated_then_acknowledged_again_shows_one_acknowledgement(bot, store):
