@@ -6,7 +6,7 @@ Pure functions over Decimal and aware datetimes; no float ever touches money.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 BAR_FULL, BAR_EMPTY = "█", "░"
@@ -27,10 +27,30 @@ def units(value: Decimal | int) -> str:
     return f"{number.normalize():,f}"
 
 
-def percent(fraction: Decimal, places: int = 1) -> str:
-    """`0.6234` → `62.3%`."""
+def percent(fraction: Decimal, places: int = 1, rounding: str = ROUND_HALF_UP) -> str:
+    """`0.6234` → `62.3%`. Rounded half up, unless told otherwise (`share_shown`)."""
     exponent = Decimal(1).scaleb(-places)
-    return f"{(fraction * 100).quantize(exponent, rounding=ROUND_HALF_UP)}%"
+    return f"{(fraction * 100).quantize(exponent, rounding=rounding)}%"
+
+
+# Beside a threshold (an alert's "80% reached", a budget's "reached 50%, 80%"), figures are rounded
+# DOWN: thresholds are crossed exactly, and a share of 99.96% shown as "100.0%", or $999.996 spent shown
+# as "$1,000.00 of $1,000.00", would claim a threshold not reached. Rounded down, what is shown is
+# never more than what was judged: 99.96% shows "99.9%", $999.996 shows "$999.99"; exactly 100% shows
+# "100.0%". (A spend answer rounds the same $999.996 to "$1,000.00": the two differ by under a cent.)
+def share_shown(fraction: Decimal) -> str:
+    """A share beside thresholds: one place, rounded down (`0.99996` → `99.9%`)."""
+    return percent(fraction, rounding=ROUND_FLOOR)
+
+
+def cents_down(amount: Decimal) -> Decimal:
+    """The amount to the cent, rounded down: what `spent_shown` shows."""
+    return amount.quantize(CENT, rounding=ROUND_FLOOR)
+
+
+def spent_shown(amount: Decimal) -> str:
+    """An amount spent beside a budget's thresholds: to the cent, rounded down (`999.996` → `$999.99`)."""
+    return usd(cents_down(amount))
 
 
 def progress_bar(fraction: Decimal, width: int = 20) -> str:

@@ -19,7 +19,7 @@ from bot.blocks.alert_settings import LastAlertShown, moment
 from bot.blocks.events import freshness_line
 from bot.blocks.spend import RECENT, dates, zone_name
 from bot.figures import Freshness
-from bot.formatting import percent, progress_bar, usd
+from bot.formatting import cents_down, progress_bar, share_shown, spent_shown, usd
 from bot.periods import Period
 
 Scope = Literal["period", "monthly"]
@@ -74,8 +74,8 @@ def build_budget(report: BudgetReport) -> Message:
         notes.append("*Provisional:* events of the last hour, or not yet mirrored, may still arrive.")
     notes.append(f"Set by {mention(report.set_by)} on {moment(report.set_at, report.window.zone)}.")
     text = (
-        f"Budget {usd(report.amount)} {scope_name(report.scope)}: {usd(report.spent)} spent "
-        f"({percent(fraction)}) {dates(report.window)}."
+        f"Budget {usd(report.amount)} {scope_name(report.scope)}: {spent_shown(report.spent)} spent "
+        f"({share_shown(fraction)}) {dates(report.window)}."
     )
     return message(
         text, [header("Budget for this channel"), section("\n".join(lines)), context(" · ".join(notes))]
@@ -83,9 +83,12 @@ def build_budget(report: BudgetReport) -> Message:
 
 
 def _spent_line(report: BudgetReport, fraction: Decimal) -> str:
-    left = report.amount - report.spent
+    """Spent and its share rounded down, beside the thresholds (bot.formatting); what is left is the
+    budget less the spend as shown, so the three figures add up: $999.996 of $1,000 is "$999.99 · 99.9%
+    used · $0.01 left"."""
+    left = report.amount - cents_down(report.spent)
     rest = f"{usd(left)} left" if left >= 0 else f"*{usd(-left)} over*"
-    return f"Spent so far: *{usd(report.spent)}* · *{percent(fraction)}* used · {rest}"
+    return f"Spent so far: *{spent_shown(report.spent)}* · *{share_shown(fraction)}* used · {rest}"
 
 
 def _thresholds_line(report: BudgetReport) -> str:

@@ -16,11 +16,32 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, select, union, update
+from sqlalchemy import Engine, delete, or_, select, union, update
 
 from bot.alert_kinds import KINDS, Kind
 from bot.db.claims import dialect_insert
 from bot.db.schema import alert_budgets, alert_kinds, alert_posts, alert_silences, digest_subscriptions
+
+# A condition that clears and later comes back (access off again, a pace as bad again) is a new alert,
+# posted anew: its second occurrence is keyed "<key>#2", its third "<key>#3", … so that its steps (post,
+# each update, its clear) are claimed afresh (alert_steps), once each per occurrence.
+OCCURRENCE = "#"
+
+
+def occurrence(key: str) -> int:
+    """Which occurrence of its condition an alert key names: 1 for the plain key, n for "<key>#n"."""
+    _, mark, number = key.rpartition(OCCURRENCE)
+    return int(number) if mark and number.isdigit() else 1
+
+
+def base_key(key: str) -> str:
+    """The condition's key, without the occurrence an alert key may carry."""
+    return key.rpartition(OCCURRENCE)[0] if occurrence(key) > 1 else key
+
+
+def next_occurrence(key: str) -> str:
+    """The key of the condition's next occurrence after the alert keyed `key`."""
+    return f"{base_key(key)}{OCCURRENCE}{occurrence(key) + 1}"
 
 
 @dataclass(frozen=True)
@@ -138,14 +159,28 @@ class AlertStore:
         until: datetime,
         by_user: str,
         at: datetime,
-    ) -> None:
-        """Silence a kind in a channel until `until` (replacing any earlier snooze or mute of it)."""
+    ) -> Silence:
+        """Silence a kind in a channel until `until`; the silence in force afterwards.
+
+        The later end wins: a snooze pressed after a mute that ends later changes nothing (the mute is
+        returned, so the presser can be told), and a mute after a shorter snooze replaces it. Decided
+        in the one upsert, so two presses at once cannot shorten each other either.
+        """
         values = {"mode": mode, "until": until, "by_user": by_user, "at": at}
         statement = self._insert(alert_silences).values(channel_id=channel_id, kind=kind, **values)
+        table = alert_silences.c
         with self.engine.begin() as connection:
             connection.execute(
-                statement.on_conflict_do_update(index_elements=["channel_id", "kind"], set_=values)
+                statement.on_conflict_do_update(
+                    index_elements=["channel_id", "kind"],
+                    set_=values,
+                    where=table.until < statement.excluded.until,
+                )
             )
+            row = connection.execute(
+                select(alert_silences).where(table.channel_id == channel_id, table.kind == kind)
+            ).one()
+        return Silence(row.kind, row.mode, row.until, row.by_user, row.at)
 
     # --- posted alerts -----------------------------------------------------------------------------------
 
@@ -176,6 +211,13 @@ class AlertStore:
         table = alert_posts.c
         rows = self._posts(table.channel_id == channel_id, table.alert_key == key)
         return rows[0] if rows else None
+
+    def latest_occurrence(self, channel_id: str, key: str) -> PostedAlert | None:
+        """The alert posted for the latest occurrence of this condition key in this channel, if any."""
+        table = alert_posts.c
+        of_key = or_(table.alert_key == key, table.alert_key.startswith(key + OCCURRENCE, autoescape=True))
+        rows = self._posts(table.channel_id == channel_id, of_key)
+        return max(rows, key=lambda alert: occurrence(alert.key), default=None)
 
     def open_alerts(self, channel_id: str, kind: Kind) -> list[PostedAlert]:
         """The alerts of this kind in this channel whose condition has not cleared, oldest first."""

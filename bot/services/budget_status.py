@@ -2,17 +2,18 @@
 
 A budget's window follows the rules of spend questions: `this period` (the billing period's exact
 instants, from the cached usage summary) or `this month` in the reporting zone (REPORT_TIMEZONE).
-What was spent in it is the ledger mirror's exact window sum, after the same bounded sync as
-`/katalo spend`, so the two answers agree to the cent; the sum is the alert runner's own
-(`budget_spend`), so the status and the budget alert cannot disagree. Amounts are validated by
-bot.alerts.budget.
+A billing period that is already over (the cached summary is stale: Katalo has not named the new
+period yet) is said to be so, never shown as this one. What was spent in it is the ledger mirror's
+exact window sum, after the same bounded sync as `/katalo spend`, so the two answers agree; the sum
+is the alert runner's own (`budget_spend`), so the status and the budget alert cannot disagree.
+Amounts are validated by bot.alerts.budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from slack_sdk import WebClient
@@ -44,6 +45,16 @@ NO_PERIOD = (
     "The billing period is not known just now (Katalo did not say), so this budget's window is not "
     "either: try again in a minute. A monthly budget (`/katalo budget set 500 monthly`) needs no period."
 )
+
+
+def period_over(end: datetime, zone: tzinfo) -> str:
+    """The sentence when the only billing period Katalo has named (a cached summary) is already over."""
+    last_day = (end - timedelta(microseconds=1)).astimezone(zone)
+    return (
+        f"The billing period Katalo last named ended on {last_day:%b %-d}, and the current one is not "
+        "known yet (Katalo has not said), so this budget's window is not known either: try again in a "
+        "minute. A monthly budget (`/katalo budget set 500 monthly`) needs no period."
+    )
 
 
 @dataclass
@@ -85,6 +96,8 @@ class ChannelBudget:
         spend = budget_spend(SpendQueries(self.mirror.store.engine), stored, summary, now, self.zone)
         if spend is None:
             return build_bad_budget(NO_PERIOD)
+        if spend.end <= now:  # a stale summary's period, already over: never shown as this one
+            return build_bad_budget(period_over(spend.end, self.zone))
         spec = PeriodSpec("this_month" if stored.scope == "monthly" else "this_period")
         window = resolve(spec, now=now, zone=self.zone, billing=BillingBounds(spend.start, spend.end))
         assert isinstance(window, Period)  # this month and a known period always resolve

@@ -100,10 +100,25 @@ def test_budget_thresholds_reached_are_exact(spent, line):
     assert line in shown(build_budget(report(spent)))
 
 
+@pytest.mark.parametrize(
+    ("spent", "line", "reached"),
+    [
+        ("999.996", "Spent so far: *$999.99* · *99.9%* used · $0.01 left", "reached *50%*, *80%*."),
+        ("1000", "Spent so far: *$1,000.00* · *100.0%* used · $0.00 left", "*80%*, *100%*."),
+        ("799.999", "Spent so far: *$799.99* · *79.9%* used · $200.01 left", "reached *50%*."),
+        ("800", "Spent so far: *$800.00* · *80.0%* used · $200.00 left", "reached *50%*, *80%*."),
+    ],
+)
+def test_spent_and_share_are_rounded_down_beside_the_thresholds(spent, line, reached):
+    """A hair under a threshold never shows it reached ("$1,000.00 · 100.0%"); exactly on it does."""
+    text = shown(build_budget(report(spent, amount="1000")))
+    assert line in text and reached in text
+
+
 def test_budget_status_shows_amount_window_spent_percent_and_freshness():
     text = shown(build_budget(report("1250.505", amount="1000")))
     assert "*$1,000.00* per calendar month, this one Tue 1 Dec – Thu 31 Dec 2026 (Europe/Berlin)" in text
-    assert "Spent so far: *$1,250.50* · *125.1%* used · *$250.50 over*" in text  # banker's rounding
+    assert "Spent so far: *$1,250.50* · *125.0%* used · *$250.50 over*" in text  # rounded down
     assert "From the ledger mirror" in text and "Provisional" in text  # the window is still running
     assert "Set by <@U0ALICE>" in text
 

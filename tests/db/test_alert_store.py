@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.alert_kinds import KINDS
 from bot.db.alert_steps import STALE_POSTING, AlertSteps
-from bot.db.alert_store import AlertStore
+from bot.db.alert_store import AlertStore, next_occurrence
 from bot.db.engine import open_database
 from bot.digest.store import DigestStore
 
@@ -111,6 +111,38 @@ def test_last_alerts_holds_the_newest_of_each_kind(engine):
     store.record_cleared("C1", "spike:a", NOW + timedelta(days=1))
     assert [alert.key for alert in store.open_alerts("C1", "spike")] == ["spike:b"]
     assert store.alert("C1", "spike:a").cleared_at == NOW + timedelta(days=1)  # type: ignore[union-attr]
+
+
+def test_a_snooze_never_shortens_a_mute_and_a_mute_extends_a_snooze(engine):
+    """Mute to Dec 1, then a 1-day snooze: still the mute. A 1-week snooze, then a mute: the mute."""
+    store = AlertStore(engine)
+    dec_1, day, week = datetime(2026, 12, 1, tzinfo=UTC), NOW + timedelta(days=1), NOW + timedelta(days=7)
+    store.silence("C1", "plan", mode="mute", until=dec_1, by_user="U1", at=NOW)
+    kept = store.silence("C1", "plan", mode="snooze", until=day, by_user="U2", at=NOW + timedelta(hours=1))
+    assert store.silences("C1", day + timedelta(hours=1))["plan"].mode == "mute"  # not woken after a day
+    assert (kept.mode, kept.until, kept.by_user) == ("mute", dec_1, "U1")  # what the presser is told
+    store.silence("C1", "spike", mode="snooze", until=day, by_user="U1", at=NOW)
+    longer = store.silence("C1", "spike", mode="mute", until=week, by_user="U2", at=NOW)
+    assert (longer.mode, longer.until, longer.by_user) == ("mute", week, "U2")
+    same = store.silence("C1", "spike", mode="snooze", until=week, by_user="U3", at=NOW)  # an equal end
+    assert (same.mode, same.by_user) == ("mute", "U2")
+    after = week + timedelta(days=1)  # a silence over: any new one replaces it
+    fresh = store.silence(
+        "C1", "spike", mode="snooze", until=after + timedelta(days=1), by_user="U4", at=after
+    )
+    assert (fresh.mode, fresh.by_user) == ("snooze", "U4")
+
+
+def test_the_latest_occurrence_of_a_condition_is_the_highest_numbered(engine):
+    """ "k", "k#2", "k#10": the tenth is the latest; a key that merely starts alike is another condition."""
+    store = AlertStore(engine)
+    for key, ts in (("access:p", "1.0"), ("access:p#10", "3.0"), ("access:p#2", "2.0"), ("access:p2", "9.0")):
+        store.record_post("C1", "access", key, ts=ts, headline="h", level="off", at=NOW)
+    latest = store.latest_occurrence("C1", "access:p")
+    assert latest is not None and (latest.key, latest.ts) == ("access:p#10", "3.0")
+    assert next_occurrence(latest.key) == "access:p#11" and next_occurrence("access:p") == "access:p#2"
+    assert store.latest_occurrence("C1", "access:q") is None
+    assert store.latest_occurrence("C1", "access:%") is None  # LIKE's wildcards are escaped
 
 
 def test_a_step_is_claimed_once_and_taken_over_only_when_stale(engine):

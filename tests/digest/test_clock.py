@@ -132,6 +132,6 @@ def test_the_clock_logs_an_alert_it_posts_and_one_it_may_not_post(rig, caplog):
         clock.tick()
     alert_lines = [line for line in clock_lines(caplog) if "alert" in line]
     assert alert_lines == [
-        "clock: posted the plan alert plan:2026-11-01T00:00:00+00:00 in C0DIGEST",
+        "clock: posted the plan alert plan:2026-11-01T00:00:00+00:00:2500 in C0DIGEST",
         "clock: skipped alerts for C0OUTSIDE: the channel is not in ALLOWED_CHANNEL_IDS",
     ]

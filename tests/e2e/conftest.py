@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -50,8 +51,9 @@ def make_bot(tmp_path, start_sandbox) -> Iterator[Callable[..., Bot]]:
     """Start a bot (with its own Slack stand-in and Katalo sandbox) with extra environment variables."""
     running: list[Callable[[], None]] = []
 
-    def make(env: dict[str, str] | None = None, **sandbox_options: Any) -> Bot:
-        katalo = start_sandbox(SandboxLedger(seed=7, events=237, now=NOW), **sandbox_options)
+    def make(env: dict[str, str] | None = None, *, now: datetime = NOW, **sandbox_options: Any) -> Bot:
+        """`now`: the ledger's present (the bot itself runs on the wall clock)."""
+        katalo = start_sandbox(SandboxLedger(seed=7, events=237, now=now), **sandbox_options)
         slack = SlackDouble(token=BOT_TOKEN).start()
         settings = local_settings(
             token=BOT_TOKEN,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 
@@ -25,9 +25,14 @@ def database(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'alerts.db'}"
 
 
+# The bot runs on the wall clock: its Katalo sandbox lives in the present too, so the billing period
+# Katalo names is the current one (a period already over is not shown as this one).
+PRESENT = datetime.now(UTC).replace(second=0, microsecond=0)
+
+
 @pytest.fixture
 def bot(make_bot, database) -> Bot:
-    return make_bot({"DATABASE_URL": database, "ALLOWED_USER_IDS": ALLOWED})
+    return make_bot({"DATABASE_URL": database, "ALLOWED_USER_IDS": ALLOWED}, now=PRESENT)
 
 
 @pytest.fixture
@@ -139,7 +144,7 @@ def test_a_budget_is_set_and_shows_what_is_spent_exactly_as_spend_does(bot, stor
     assert store.budget(bot.channel).amount == Decimal("1250.50")  # type: ignore[union-attr]
     status = shown(ask(bot, "budget"))
     spent = billed(ask(bot, "spend this period"))
-    share = (spent / Decimal("1250.50") * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    share = (spent / Decimal("1250.50") * 100).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
     assert f"Spent so far: *${spent:,.2f}* · *{share}%* used" in status
     assert "per billing period, this one " in status and "From the ledger mirror" in status
     assert "Set by <@U0ALICE>" in status
@@ -210,7 +215,7 @@ def test_a_monthly_budget_needs_no_katalo_summary(bot):
 
 def test_the_configured_budget_thresholds_are_the_ones_named(make_bot):
     """BUDGET_ALERT_THRESHOLDS=25,75: setting a budget says it alerts at 25% and 75%, as the runner will."""
-    bot = make_bot({"BUDGET_ALERT_THRESHOLDS": "25,75"})
+    bot = make_bot({"BUDGET_ALERT_THRESHOLDS": "25,75"}, now=PRESENT)
     assert "It alerts here at 25%, 75%." in shown(ask(bot, "budget set 500"))
     assert "Alerts at 25%, 75%:" in shown(ask(bot, "budget"))
 

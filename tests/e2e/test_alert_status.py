@@ -2,11 +2,12 @@
 
 The plan alert is posted by the bot's own alert runner; presses are signed block_actions carrying
 the message as Slack holds it then (its latest chat.update included); the condition worsens in the
-sandbox (a smaller plan), and the runner updates the alert in place.
+sandbox (more usage of the same plan), and the runner updates the alert in place.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,7 +49,11 @@ def current(bot: Any, store: Any) -> dict[str, Any]:
 
 
 def worsen(bot: Any) -> None:
-    bot.katalo.ledger.set_plan(consumed(bot.katalo.url))  # 100% reached
+    """Usage reaches 100% of the same plan in the summary Katalo serves from now on (a plan changed
+    instead would start a new alert; more events would move the sandbox's clock, maybe into a new month)."""
+    summary = bot.katalo.ledger.summary()
+    summary["usage"] |= {"consumed": summary["usage"]["included"], "remaining": 0}
+    bot.katalo.inject("/api/v1/usage/summary", body=json.dumps(summary).encode(), times=None)
 
 
 def test_acknowledged_then_updated_then_acknowledged_again_shows_one_acknowledgement(bot, store):

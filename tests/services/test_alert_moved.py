@@ -13,7 +13,7 @@ from tests.services.alert_rig import CHANNEL, AlertRig, said
 from tests.services.test_alert_plan import DECEMBER, Katalo, rig
 
 __all__ = ["rig"]  # the fixture, imported for pytest
-KEY = "plan:2026-11-01T00:00:00+00:00"
+KEY = "plan:2026-11-01T00:00:00+00:00:1000"
 
 
 def top_level(alerts: AlertRig) -> list[dict[str, Any]]:

@@ -25,9 +25,15 @@ class Katalo:
     def __init__(self) -> None:
         self.body: dict[str, Any] = {}
 
-    def set(self, consumed: int, period: dict[str, str] = NOVEMBER, enabled: bool = True) -> None:
+    def set(
+        self,
+        consumed: int,
+        period: dict[str, str] = NOVEMBER,
+        enabled: bool = True,
+        included: int | None = 1000,
+    ) -> None:
         self.body = {
-            "usage": {"included": 1000, "consumed": consumed},
+            "usage": {"included": included, "consumed": consumed},
             "billing_period": period,
             "access": {"enabled": enabled},
         }
@@ -112,6 +118,35 @@ def test_a_new_billing_period_clears_the_old_alert_and_re_arms(rig):
     assert said(alerts.runner.check()) == []
 
 
+def test_a_plan_upgraded_mid_period_clears_its_alert_and_alerts_at_the_new_thresholds(rig):
+    """80% of 1,000 said; the plan grows to 2,000: cleared, saying so; 80% of 2,000 alerts again."""
+    katalo, alerts = rig
+    katalo.set(850)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+    katalo.set(850, included=None)  # a summary that does not name the plan's size changes nothing
+    assert said(alerts.runner.check()) == []
+    katalo.set(850, included=2000)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "cleared")]
+    assert texts(alerts.slack)[-1] == "The plan changed to 2,000 included units; alerts start again at 80%."
+    katalo.set(1700, included=2000)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "posted")]
+    assert said(alerts.runner.check()) == []
+    assert texts(alerts.slack)[-1].startswith("Katalo usage has reached 80% of the plan:")
+    assert "(1,700 of 2,000)" in texts(alerts.slack)[-1]
+
+
+def test_the_share_shown_is_rounded_down_never_past_a_threshold_not_crossed(rig):
+    """9,996 of 10,000: the 80% alert says 99.9% used, not 100.0%; all 10,000 then says 100.0%."""
+    katalo, alerts = rig
+    katalo.set(9996, included=10000)
+    alerts.runner.check()
+    assert "99.9% used (9,996 of 10,000)" in texts(alerts.slack)[-1]
+    assert texts(alerts.slack)[-1].startswith("Katalo usage has reached 80% of the plan:")
+    katalo.set(10000, included=10000)
+    assert said(alerts.runner.check()) == [(CHANNEL, "plan", "updated")]
+    assert texts(alerts.slack)[-1] == "Now 100% reached: 100.0% used (10,000 of 10,000)."
+
+
 def test_exactly_80_percent_is_crossed(rig):
     """800 of 1,000 is 80%: the boundary counts as crossed."""
     katalo, alerts = rig
@@ -130,6 +165,28 @@ def test_access_turning_off_alerts_once_and_clears_when_back_on(rig):
     assert said(alerts.runner.check()) == []
     alert, reply = alerts.slack.messages(CHANNEL)
     assert "API access is off" in alert["text"] and "back on" in reply["text"]
+
+
+def test_access_off_again_after_it_came_back_is_a_new_alert_said_once(rig):
+    """Off, back on, off again in the same period: a second alert, posted once across two runners."""
+    katalo, alerts = rig
+    katalo.set(100, enabled=False)
+    alerts.runner.check()
+    katalo.set(100, enabled=True)
+    alerts.runner.check()
+    katalo.set(100, enabled=False)
+    assert said(alerts.runner.check()) == [(CHANNEL, "access", "posted")]
+    assert said(alerts.another_runner().check()) == []
+    assert said(alerts.runner.check()) == []
+    first, reply, second = alerts.slack.messages(CHANNEL)
+    assert "API access is off" in first["text"] and "back on" in reply["text"]
+    assert "API access is off" in second["text"] and not second.get("thread_ts")
+    second_ts = alerts.slack.message_ts(CHANNEL)[2]
+    shown = alerts.store.last_alerts(CHANNEL)["access"]
+    assert (shown.ts, shown.cleared_at) == (second_ts, None)
+    katalo.set(100, enabled=True)  # the second occurrence clears in its own thread
+    assert said(alerts.runner.check()) == [(CHANNEL, "access", "cleared")]
+    assert alerts.slack.messages(CHANNEL)[-1]["thread_ts"] == second_ts
 
 
 def test_an_alert_slack_refused_is_sent_on_a_later_check(rig):
@@ -156,7 +213,7 @@ def test_a_runner_that_died_after_posting_is_not_posted_twice(rig):
     with alerts.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE alert_steps SET state = 'posting'")
         connection.exec_driver_sql("DELETE FROM alert_posts")
-    assert steps.state(CHANNEL, "plan:2026-11-01T00:00:00+00:00", "post") == "posting"
+    assert steps.state(CHANNEL, "plan:2026-11-01T00:00:00+00:00:1000", "post") == "posting"
     alerts.clock.advance(6 * 60)
     assert said(alerts.runner.check()) == [(CHANNEL, "plan", "found_posted")]
     assert len(alerts.slack.messages(CHANNEL)) == 1

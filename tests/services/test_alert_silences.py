@@ -51,11 +51,12 @@ def test_a_channel_without_alerts_gets_none(make_rig):
 
 def test_an_acknowledged_alert_keeps_its_mark_when_it_is_updated(make_rig):
     """Acknowledged at 80%, then 100% crossed: the updated message still says who acknowledged it."""
-    ledger, rig = make_rig(included=1300)  # 1,055 of 1,300: 81%
+    ledger, rig = make_rig(included=1100)  # 1,055 of 1,100: 95.9%
     rig.runner.check()
     plan = rig.store.last_alerts(CHANNEL)["plan"]
     rig.store.acknowledge(CHANNEL, plan.ts, by_user="U0ANA", at=NOW.replace(hour=10, minute=42))
-    ledger.set_plan(1000)
+    ledger.append(60)  # usage passes 1,100 within the day (a plan changed would start a new alert)
+    rig.clock.advance((ledger.now - rig.clock.now()).total_seconds() + 60)
     assert kinds_said(rig, "plan") == ["updated"]
     [update] = [c for c in rig.slack.calls("chat.update") if c.params["ts"] == plan.ts]
     blocks = update.params["blocks"]

@@ -6,7 +6,8 @@
   pace lasts the period again, or when a new period begins.
 - Budget: the channel's budget in money, the spend of its window (the billing period, or the local
   calendar month) from the mirror; `bot.alerts.budget` decides which thresholds are crossed. One
-  alert per window, updated at each higher threshold; a new window clears it.
+  alert per budget and window, updated at each higher threshold; a new window clears it, and so does
+  a budget changed (amount or scope) within it, saying so, so that the new one's thresholds alert.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.alerts.budget import Budget, budget_window, check_budget
 from bot.alerts.pace import check_pace
 from bot.blocks.alerts import AlertView
 from bot.db.alert_store import PostedAlert, StoredBudget
-from bot.formatting import percent, units, usd
+from bot.formatting import share_shown, spent_shown, units, usd
 from bot.katalo.models import UsageSummary
 from bot.ledger.spend import SpendQueries, by_day_and_type
 from bot.periods import day_bounds, local_midnight
@@ -108,14 +109,15 @@ def evaluate_budget(
     if window is None:
         return Evaluation("budget", skipped="Katalo reports no billing period (a monthly budget needs none)")
     start, end, spent = window.start, window.end, window.spent
-    check = check_budget(Budget(stored.amount, stored.scope, thresholds), spent, ())
-    key = f"budget:{stored.scope}:{start.isoformat()}"
+    budget = Budget(stored.amount, stored.scope, thresholds)
+    check = check_budget(budget, spent, ())
+    key = budget_key(stored, start)
     what = window.what
-    cleared = _new_window(key, what, start, zone)
+    cleared = _new_window(key, budget, what, start, zone)
     if not check.crossed:
         return Evaluation("budget", (), cleared)
     top = check.crossed[-1]
-    of = f"{usd(spent)} of {usd(stored.amount)} ({percent(check.fraction)})"
+    of = f"{spent_shown(spent)} of {usd(stored.amount)} ({share_shown(check.fraction)})"  # rounded down
     headline = (
         f"{top}% reached: the budget of {usd(stored.amount)} for this {what} is spent"
         if top >= 100
@@ -130,10 +132,27 @@ def evaluate_budget(
     return Evaluation("budget", (Condition("budget", key, str(top), lambda: view, worse),), cleared)
 
 
-def _new_window(key: str, window: str, start: datetime, zone: tzinfo) -> Callable[[PostedAlert], str | None]:
+def budget_key(stored: StoredBudget, start: datetime) -> str:
+    """The budget alert's key: its scope, amount and window, so a budget changed within its window
+    (raised, lowered, per month instead of per period) starts its thresholds afresh."""
+    return f"budget:{stored.scope}:{format(stored.amount.normalize(), 'f')}:{start.isoformat()}"
+
+
+def _new_window(
+    key: str, budget: Budget, window: str, start: datetime, zone: tzinfo
+) -> Callable[[PostedAlert], str | None]:
+    """An open budget alert of another key: its budget changed (said as such), or its window is over."""
+    scope, amount = key.split(":")[1:3]
+
     def cleared(alert: PostedAlert) -> str | None:
-        if alert.key == key or alert.key.split(":")[1] != key.split(":")[1]:
+        if alert.key == key:
             return None
+        if alert.key.split(":")[1:3] != [scope, amount]:
+            per = "per calendar month" if budget.scope == "monthly" else "per billing period"
+            return (
+                f"The budget changed to {usd(budget.amount)} {per}; "
+                f"alerts start again at {budget.thresholds[0]}%."
+            )
         return f"A new {window} began on {start.astimezone(zone):%b %-d}: this budget alert is over."
 
     return cleared
