@@ -17,18 +17,30 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, Table, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 
 from bot.db.rollups import DAY, cover, floor, minutes
 from bot.db.schema import ledger_events, ledger_rollups
 from bot.ledger.spend_rows import SpendFilter
 
-Run = Callable[[Select[Any]], Sequence[Any]]
+Run = Callable[[Any], Sequence[Any]]
 # (day index, usage type or None when not split by type) -> [micro-dollars, billable events, events]
 DaySums = dict[tuple[int, str | None], list[int]]
 _E = ledger_events.c
 _R = ledger_rollups.c
 _HALF_DAY = timedelta(hours=12)
+_PER_QUERY = 5_000  # bucket starts per query: well within SQLite's 32,766 bound parameters
 
 
 def nearest_midnight(moment: datetime) -> datetime:
@@ -64,16 +76,21 @@ def _stretches(
         for span, lo, hi in cover(min(cut, midnight), max(cut, midnight)):
             ranges.setdefault(span, []).append((lo, hi))
     queries = []
-    # One OR of ranges each: both databases read each range from the time index (SQLite: multi-index OR).
     for span, found in ranges.items():
-        if span == 0:
+        if span == 0:  # off the quarter-hour grid (rare): one OR of ranges over the events' time index
             inside = (and_(_E.created_at >= lo, _E.created_at < hi) for lo, hi in found)
             queries.append(_summed(ledger_events, by_type, only).where(or_(*inside)))
-        else:
-            inside = (
-                and_(_R.span_minutes == span, _R.bucket_start >= lo, _R.bucket_start < hi) for lo, hi in found
-            )
-            queries.append(_summed(ledger_rollups, by_type, only).where(or_(*inside)))
+            continue
+        # The buckets by their start: IN probes the covering index once per bucket, never a table row.
+        starts = [
+            lo + n * timedelta(minutes=span)
+            for lo, hi in found
+            for n in range((hi - lo) // timedelta(minutes=span))
+        ]
+        for first in range(0, len(starts), _PER_QUERY):
+            chunk = starts[first : first + _PER_QUERY]
+            query = _summed(ledger_rollups, by_type, only)
+            queries.append(query.where(_R.span_minutes == span, _R.bucket_start.in_(chunk)))
     return queries
 
 

@@ -4,6 +4,8 @@
 time, the amount and the count; from now on the sync adds to it in the transaction that stores the events
 (bot/db/job_rollups.py, which this backfill reuses so both agree on what a row holds). Distinct jobs
 and the top jobs of a long window are read from it instead of from every event in the window. The
+bucket rollups' index on (span, bucket start) becomes one holding every column, so a window's buckets
+are summed from the index alone. The
 backfill reads the events a batch at a time, so its memory stays bounded; a job whose events fall in
 two batches is completed by the second batch's upsert.
 
@@ -40,6 +42,21 @@ def upgrade() -> None:
         sa.Column("events", sa.Integer, nullable=False),
     )
     _backfill(op.get_bind())
+    # The bucket rollups get an index holding every column: a window is summed from the index alone.
+    op.create_index(
+        "ix_ledger_rollups_covering",
+        "ledger_rollups",
+        [
+            "span_minutes",
+            "bucket_start",
+            "usage_type",
+            "config_fingerprint",
+            "billable",
+            "amount_micros",
+            "events",
+        ],
+    )
+    op.drop_index("ix_ledger_rollups_span_bucket", table_name="ledger_rollups")
     key = ["scope", "usage_type", "config_fingerprint"]
     op.create_index("ix_ledger_jobs_window", "ledger_jobs", [*key, "first_us", "last_us"])
     op.create_index("ix_ledger_jobs_span", "ledger_jobs", [*key, "span_class", "first_us"])
@@ -47,6 +64,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_index("ix_ledger_rollups_span_bucket", "ledger_rollups", ["span_minutes", "bucket_start"])
+    op.drop_index("ix_ledger_rollups_covering", table_name="ledger_rollups")
     op.drop_table("ledger_jobs")
 
 
