@@ -1,13 +1,14 @@
 """Per-job rollups, backfilled from the events already stored.
 
 `ledger_jobs` holds, per job and per job and usage type, config or both, the first and last event's
-time, the amount and the count; from now on the sync adds to it in the transaction that stores the events
-(bot/db/job_rollups.py, which this backfill reuses so both agree on what a row holds). Distinct jobs
-and the top jobs of a long window are read from it instead of from every event in the window. The
-bucket rollups' index on (span, bucket start) becomes one holding every column, so a window's buckets
-are summed from the index alone. The
-backfill reads the events a batch at a time, so its memory stays bounded; a job whose events fall in
-two batches is completed by the second batch's upsert.
+time, the amount and the count; from now on the sync adds to it in the transaction that stores the
+events (bot/db/job_rollups.py, which this backfill reuses so both agree on what a row holds).
+Distinct jobs and the top jobs of a long window are read from it instead of from every event in the
+window. The backfill reads the events a batch at a time, so its memory stays bounded; a job whose
+events fall in two batches is completed by the second batch's upsert.
+
+The bucket rollups' index on (span, bucket start) becomes one holding every column, so a window's
+buckets are summed from the index alone.
 
 Revision ID: 0009
 Revises: 0008
@@ -60,7 +61,8 @@ def upgrade() -> None:
     key = ["scope", "usage_type", "config_fingerprint"]
     op.create_index("ix_ledger_jobs_window", "ledger_jobs", [*key, "first_us", "last_us"])
     op.create_index("ix_ledger_jobs_span", "ledger_jobs", [*key, "span_class", "first_us"])
-    op.create_index("ix_ledger_jobs_amount", "ledger_jobs", [*key, sa.text("amount_micros DESC"), "job_id"])
+    largest = [sa.text("amount_micros DESC"), "job_id", "first_us", "last_us", "events"]
+    op.create_index("ix_ledger_jobs_amount", "ledger_jobs", [*key, *largest])
 
 
 def downgrade() -> None:
