@@ -61,7 +61,13 @@ def upgrade() -> None:
     key = ["scope", "usage_type", "config_fingerprint"]
     op.create_index("ix_ledger_jobs_window", "ledger_jobs", [*key, "first_us", "last_us"])
     op.create_index("ix_ledger_jobs_span", "ledger_jobs", [*key, "span_class", "first_us"])
-    largest = [sa.text("amount_micros DESC"), "job_id", "first_us", "last_us", "events"]
+    largest: list[str | sa.TextClause] = [
+        sa.text("amount_micros DESC"),
+        "job_id",
+        "first_us",
+        "last_us",
+        "events",
+    ]
     op.create_index("ix_ledger_jobs_amount", "ledger_jobs", [*key, *largest])
 
 
