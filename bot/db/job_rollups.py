@@ -16,19 +16,21 @@ re-read event, which the insert does not return, is never added.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case
+from sqlalchemy import Connection, case, select
 
 from bot.db.claims import dialect_insert
-from bot.db.schema import ledger_jobs
+from bot.db.schema import ledger_job_starts, ledger_jobs
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 # Upper bounds (microseconds, inclusive) of last - first for classes 0, 1, 2; class 3 is unbounded.
 SPAN_LIMITS = (3_600_000_000, 86_400_000_000, 32 * 86_400_000_000)
+DAY_US = 86_400_000_000  # a UTC day of ledger_job_starts
 NONE = ""  # a key part the scope leaves out, or the event left empty (NULL would never match a key)
 # Scope number -> (keyed by usage type, keyed by config).
 SCOPES = {0: (False, False), 1: (True, False), 2: (False, True), 3: (True, True)}
@@ -71,7 +73,40 @@ def add_job_events(connection: Connection, events: Iterable[JobFacts]) -> None:
         return
     for row in rows.values():
         row["span_class"] = span_class(row["last_us"] - row["first_us"])
+    _move_starts(connection, rows)  # before the upsert: it compares with the stored first events
     connection.execute(_upsert(connection), list(rows.values()))
+
+
+def _move_starts(connection: Connection, rows: dict[tuple[str, int, str, str], dict[str, Any]]) -> None:
+    """Count each new row in the day of its first event, and move a row whose first event is now
+    earlier to that event's day. The sync's writes are serialized (save_page updates the state row
+    first), so the first events read here are those the upsert will compare with."""
+    jobs = sorted({key[0] for key in rows})
+    stored: dict[tuple[str, int, str, str], int] = {}
+    columns = (_J.job_id, _J.scope, _J.usage_type, _J.config_fingerprint, _J.first_us)
+    for first in range(0, len(jobs), 500):
+        for found in connection.execute(select(*columns).where(_J.job_id.in_(jobs[first : first + 500]))):
+            stored[(found[0], found[1], found[2], found[3])] = found[4]
+    deltas: Counter[tuple[int, str, str, int]] = Counter()
+    for key, values in rows.items():
+        old = stored.get(key)
+        new = values["first_us"] if old is None else min(old, values["first_us"])
+        if old is not None:
+            deltas[(*key[1:], old // DAY_US * DAY_US)] -= 1
+        deltas[(*key[1:], new // DAY_US * DAY_US)] += 1
+    moved = [
+        {"scope": scope, "usage_type": usage, "config_fingerprint": config, "day_us": day, "jobs": n}
+        for (scope, usage, config, day), n in deltas.items()
+        if n
+    ]
+    if moved:
+        statement = dialect_insert(connection.engine)(ledger_job_starts)
+        starts = ledger_job_starts.c
+        conflict = [starts.scope, starts.usage_type, starts.config_fingerprint, starts.day_us]
+        statement = statement.on_conflict_do_update(
+            index_elements=conflict, set_={"jobs": starts.jobs + statement.excluded.jobs}
+        )
+        connection.execute(statement, moved)
 
 
 def _new_row(key: tuple[str, int, str, str], moment: int) -> dict[str, Any]:

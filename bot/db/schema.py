@@ -98,6 +98,18 @@ Index(
     *(ledger_jobs.c[name] for name in ("job_id", "first_us", "last_us", "events")),
 )
 
+# How many ledger_jobs rows of each key (scope, usage type, config) have their first event in each
+# UTC day: distinct jobs of a long window are summed from these instead of counted row by row.
+ledger_job_starts = Table(
+    "ledger_job_starts",
+    metadata,
+    Column("scope", Integer, primary_key=True),
+    Column("usage_type", Text, primary_key=True),
+    Column("config_fingerprint", Text, primary_key=True),
+    Column("day_us", BigInteger, primary_key=True),  # the UTC day's start, epoch microseconds
+    Column("jobs", Integer, nullable=False),
+)
+
 # One row per mirrored ledger. Written with the events of each page, in the same transaction, so a
 # sync killed at any point leaves a state that matches what is stored.
 ledger_sync_state = Table(

@@ -7,6 +7,8 @@ in-window amount, and only if it has an event there), so every job counts once a
 read are those of the filter's scope (bot/db/job_rollups.py): one per job, unless the filter names
 several types or configs.
 
+Jobs inside are counted, not read: rows started in the window (whole UTC days from per-day start
+counts, the parts of days at its ends from the rows) less those of them crossing its end.
 Straddling rows are found by span class: a row crossing an edge with a span of at most L started at
 most L before it, so each class reads only the rows starting that close to the edge. When very many
 jobs straddle (jobs spanning months), the answer falls back to the events (`None` here), still exact.
@@ -20,14 +22,15 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Select, func, select, type_coerce, union
 
-from bot.db.job_rollups import NONE, SCOPES, SPAN_LIMITS, epoch_us
-from bot.db.schema import ledger_events, ledger_jobs
+from bot.db.job_rollups import DAY_US, NONE, SCOPES, SPAN_LIMITS, epoch_us
+from bot.db.schema import ledger_events, ledger_job_starts, ledger_jobs
 from bot.db.types import micros_to_dollars
 from bot.figures import SpendRow
 from bot.ledger.spend_rows import SpendFilter, where
 
 Run = Callable[[Select[Any]], Sequence[Any]]
 _J = ledger_jobs.c
+_S = ledger_job_starts.c
 _E = ledger_events.c
 _MAX_STRADDLERS = 2_000  # beyond this, their ids would not fit a query's bound parameters
 _WIDE = 10_000  # from this many jobs inside, the largest are found fastest by the amount index
@@ -41,22 +44,49 @@ class JobWindow:
         self._lo, self._hi = epoch_us(start), epoch_us(end)
         types, configs = only.types or (NONE,), only.configs or (NONE,)
         scope = next(n for n, keyed in SCOPES.items() if keyed == (bool(only.types), bool(only.configs)))
+        self._key = (scope, types, configs)
         self._rows = [_J.scope == scope, _J.usage_type.in_(types), _J.config_fingerprint.in_(configs)]
         # One row per job unless the filter names several types or configs: then a job's rows add up.
         self._grouped = len(types) * len(configs) > 1
         found = self._straddling()
+        # Rows starting inside and crossing the end: counted among those started, yet not inside.
+        self._leaving = sum(1 for _, first, last in found if first >= self._lo and last >= self._hi)
         self.straddlers: dict[str, tuple[int, int]] | None = None
-        if len(found) <= _MAX_STRADDLERS:
-            self.straddlers = _in_window(run, sorted(found), start, end, only)
+        if len({job for job, _, _ in found}) <= _MAX_STRADDLERS:
+            self.straddlers = _in_window(run, sorted({job for job, _, _ in found}), start, end, only)
         self._count: int | None = None
 
     def count(self) -> int:
         """Distinct jobs with an event in the window."""
         if self._count is None:
             assert self.straddlers is not None
-            inside = func.count(_J.job_id.distinct()) if self._grouped else func.count()
-            self._count = int(self._run(select(inside).where(*self._inside()))[0][0]) + len(self.straddlers)
+            if self._grouped:  # a job may have several rows: counted distinct, row by row
+                inside = self._run(select(func.count(_J.job_id.distinct())).where(*self._inside()))[0][0]
+            else:
+                inside = self._started() - self._leaving
+            self._count = int(inside) + len(self.straddlers)
         return self._count
+
+    def _started(self) -> int:
+        """Rows whose first event is in the window: whole UTC days from ledger_job_starts, the days'
+        parts at the window's ends counted from the rows."""
+        days = -(-self._lo // DAY_US) * DAY_US, self._hi // DAY_US * DAY_US
+        if days[0] >= days[1]:
+            return self._counted(self._lo, self._hi)
+        scope, types, configs = self._key
+        summed = select(func.coalesce(func.sum(_S.jobs), 0)).where(
+            _S.scope == scope, _S.usage_type.in_(types), _S.config_fingerprint.in_(configs)
+        )
+        summed = summed.where(_S.day_us >= days[0], _S.day_us < days[1])
+        return (
+            int(self._run(summed)[0][0]) + self._counted(self._lo, days[0]) + self._counted(days[1], self._hi)
+        )
+
+    def _counted(self, lo: int, hi: int) -> int:
+        if lo >= hi:
+            return 0
+        query = select(func.count()).where(*self._rows, _J.first_us >= lo, _J.first_us < hi)
+        return int(self._run(query)[0][0])
 
     def top(self, limit: int) -> list[SpendRow]:
         """The `limit` largest jobs, largest amount first, ties by job id."""
@@ -84,17 +114,17 @@ class JobWindow:
             conditions.append(_J.job_id.not_in(list(self.straddlers)))
         return conditions
 
-    def _straddling(self) -> set[str]:
-        """Jobs with a row whose first event is before an edge and whose last is at or after it."""
+    def _straddling(self) -> set[tuple[str, int, int]]:
+        """(job, first, last) of the rows whose first event is before an edge and last at or after it."""
         parts = []
         for edge in (self._lo, self._hi):
             for n in range(len(SPAN_LIMITS) + 1):
-                query = select(_J.job_id).where(*self._rows, _J.span_class == n)
+                query = select(_J.job_id, _J.first_us, _J.last_us).where(*self._rows, _J.span_class == n)
                 query = query.where(_J.first_us < edge, _J.last_us >= edge)
                 if n < len(SPAN_LIMITS):
                     query = query.where(_J.first_us >= edge - SPAN_LIMITS[n])
                 parts.append(query)
-        return {row[0] for row in self._run(union(*parts))}  # type: ignore[arg-type]
+        return {(row[0], row[1], row[2]) for row in self._run(union(*parts))}  # type: ignore[arg-type]
 
 
 def _in_window(

@@ -173,8 +173,9 @@ class LedgerStore:
         unknown = set(state) - set(_STATE_FIELDS)
         if unknown:
             raise TypeError(f"unknown sync state fields: {sorted(unknown)}")
-        if not state:
-            row = connection.execute(select(ledger_sync_state.c.sync_owner).where(_THIS_LEDGER)).one()
+        if not state:  # locked all the same: the per-job rollups read, then write (job_rollups.py)
+            owner_now = select(ledger_sync_state.c.sync_owner).where(_THIS_LEDGER).with_for_update()
+            row = connection.execute(owner_now).one()
             return bool(row.sync_owner == owner)
         result = connection.execute(
             update(ledger_sync_state)

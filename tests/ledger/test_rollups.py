@@ -19,7 +19,7 @@ from sqlalchemy import MetaData, Table, insert, inspect, select
 
 from bot.db.engine import make_engine, open_database
 from bot.db.migrate import upgrade_schema
-from bot.db.schema import ledger_jobs, ledger_rollups
+from bot.db.schema import ledger_job_starts, ledger_jobs, ledger_rollups
 from bot.katalo.models import BillingEvent
 from bot.ledger.lock import SyncLock
 from bot.ledger.spend import SpendFilter, SpendQueries
@@ -109,6 +109,20 @@ def stored_jobs(engine) -> dict[tuple, tuple[int, int, int, int, int]]:
         }
 
 
+def expected_starts(jobs: dict[tuple, tuple[int, int, int, int, int]]) -> Counter[tuple]:
+    """(scope, type, config, UTC day start in us) -> rows whose first event is in that day."""
+    day = 86_400 * 10**6
+    return Counter(
+        (scope, usage, config, first // day * day) for (_, scope, usage, config), (first, *_) in jobs.items()
+    )
+
+
+def stored_starts(engine) -> Counter[tuple]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(ledger_job_starts)).all()
+    return +Counter({(r.scope, r.usage_type, r.config_fingerprint, r.day_us): r.jobs for r in rows})
+
+
 def sandbox_events(sandbox) -> list[BillingEvent]:
     return [BillingEvent.model_validate(e) for e in sandbox.ledger.iter_events()]
 
@@ -118,6 +132,7 @@ def assert_rollups_match(engine, sandbox) -> None:
     events = sandbox_events(sandbox)
     assert stored_buckets(engine) == +expected_buckets(events)  # ...and counted once
     assert stored_jobs(engine) == expected_jobs(events)  # ...in the per-job rollups too
+    assert stored_starts(engine) == expected_starts(expected_jobs(events))  # ...each job started once
 
 
 @pytest.mark.parametrize("order", ORDERS)
@@ -226,6 +241,7 @@ def test_migrating_a_0008_mirror_backfills_the_job_rollups(database_url):
     engine.dispose()
     migrated = open_database(database_url)
     assert stored_jobs(migrated) == expected_jobs(events)
+    assert stored_starts(migrated) == expected_starts(expected_jobs(events))
     assert len({key[0] for key in stored_jobs(migrated)}) == len({e.job_id for e in events})
     migrated.dispose()
 

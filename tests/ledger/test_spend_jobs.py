@@ -159,3 +159,21 @@ def test_any_window_near_the_edges_agrees_with_the_events(stored, shift):
         top, groups = queries.top(start, end, "job", only, limit=3)
         assert (top, groups) == (expected[:3], len(expected))
         assert queries.totals(start, end, only).jobs == len(expected)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        (START - HOUR, START + HOUR),  # shorter than a day: no whole UTC day to take start counts from
+        (START, START + 2 * HOUR),
+        (END - DAY, END),
+        (START - 100 * DAY, END + DAY),  # holds every job whole but one
+    ],
+    ids=["around-start", "after-start", "last-day", "everything"],
+)
+def test_short_and_long_windows_agree_with_the_events(stored, window):
+    queries, rows = stored
+    for only in FILTERS:
+        expected = _expected(rows, *window, only)
+        assert queries.top(*window, "job", only, limit=100) == (expected, len(expected))
+        assert queries.totals(*window, only).jobs == len(expected)

@@ -7,8 +7,9 @@ Distinct jobs and the top jobs of a long window are read from it instead of from
 window. The backfill reads the events a batch at a time, so its memory stays bounded; a job whose
 events fall in two batches is completed by the second batch's upsert.
 
-The bucket rollups' index on (span, bucket start) becomes one holding every column, so a window's
-buckets are summed from the index alone.
+`ledger_job_starts` counts those rows per UTC day of their first event (kept by the same code), so a
+long window's jobs are summed, not counted row by row. The bucket rollups' index on (span, bucket
+start) becomes one holding every column, so a window's buckets are summed from the index alone.
 
 Revision ID: 0009
 Revises: 0008
@@ -42,6 +43,14 @@ def upgrade() -> None:
         sa.Column("amount_micros", sa.BigInteger, nullable=False),
         sa.Column("events", sa.Integer, nullable=False),
     )
+    op.create_table(
+        "ledger_job_starts",
+        sa.Column("scope", sa.Integer, primary_key=True),
+        sa.Column("usage_type", sa.Text, primary_key=True),
+        sa.Column("config_fingerprint", sa.Text, primary_key=True),
+        sa.Column("day_us", sa.BigInteger, primary_key=True),
+        sa.Column("jobs", sa.Integer, nullable=False),
+    )
     _backfill(op.get_bind())
     # The bucket rollups get an index holding every column: a window is summed from the index alone.
     op.create_index(
@@ -72,6 +81,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("ledger_job_starts")
     op.create_index("ix_ledger_rollups_span_bucket", "ledger_rollups", ["span_minutes", "bucket_start"])
     op.drop_index("ix_ledger_rollups_covering", table_name="ledger_rollups")
     op.drop_table("ledger_jobs")
