@@ -1,17 +1,20 @@
-"""The per-job rollups (`ledger_jobs`): what a row holds, and adding newly stored events to them.
+"""The per-job rollups (`ledger_jobs`, `ledger_job_starts`): what they hold, and adding new events.
 
 A row sums the events of one job in one scope (SCOPES: all of them, one usage type, one config, or
 one of each): the first and last event's time as epoch microseconds, the amount in micro-dollars and
 the count. A filter of one type, one config or one of each thus reads one row per job, as no filter
-does: no grouping, and the largest jobs come first from an index. A
-window's distinct jobs and top jobs are then read from the rows lying wholly inside it; the few jobs
-whose first and last events lie on two sides of one of its edges are read from their events
-(bot/ledger/spend_jobs.py). Finding those takes `span_class`: rows are grouped by how long they span,
-so the rows crossing an instant are found among those starting at most one class limit before it.
+does: no grouping, and the largest jobs come first from an index. A window's distinct jobs and top
+jobs are then read from the rows lying wholly inside it; the few jobs whose first and last events lie
+on two sides of one of its edges are read from their events (bot/ledger/spend_jobs.py). Finding those
+takes `span_class`: rows are grouped by how long they span, so the rows crossing an instant are found
+among those starting at most one class limit before it. `ledger_job_starts` counts the rows of each
+key whose first event is in each UTC day, so a window's jobs are summed rather than counted.
 
 Rows change only by an upsert that adds deltas and widens [first, last] (`amount = amount + d`), in
 the transaction that stores the events: two writers never lose each other's additions, and a
-re-read event, which the insert does not return, is never added.
+re-read event, which the insert does not return, is never added. Moving a start count reads the
+stored first event before the upsert; save_page serializes the sync's writes (it locks the state row
+first), so what it read is what the upsert compares with.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ in-window amount, and only if it has an event there), so every job counts once a
 read are those of the filter's scope (bot/db/job_rollups.py): one per job, unless the filter names
 several types or configs.
 
-Jobs inside are counted, not read: rows started in the window (whole UTC days from per-day start
-counts, the parts of days at its ends from the rows) less those of them crossing its end.
+With one row per job, the jobs inside are not counted row by row: they are the rows started in the
+window (whole UTC days from per-day start counts, the parts of days at its ends from the rows) less
+those of them crossing its end.
 Straddling rows are found by span class: a row crossing an edge with a span of at most L started at
 most L before it, so each class reads only the rows starting that close to the edge. When very many
 jobs straddle (jobs spanning months), the answer falls back to the events (`None` here), still exact.
