@@ -122,6 +122,16 @@ class LedgerStore:
                 )
             return SavedPage(len(inserted), every_aside)
 
+    def refresh_statistics(self) -> None:
+        """Have PostgreSQL's planner count the rows again after a large sync: until autovacuum does (and
+        where it is off, never), it plans for empty tables and can walk the wrong index of ledger_jobs.
+        SQLite keeps no statistics unless asked, and plans the same without them."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "ANALYZE ledger_events, ledger_rollups, ledger_jobs, ledger_job_starts"
+                )
+
     def stored_among(self, event_ids: Sequence[str]) -> bool:
         """Whether any of `event_ids` is already stored."""
         with self.engine.connect().execution_options(readonly=True) as connection:

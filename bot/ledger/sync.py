@@ -46,6 +46,7 @@ from bot.ledger.queries import LedgerQueries
 from bot.ledger.records import SetAside, describe, sort_page
 from bot.ledger.store import LedgerStore, OwnershipLost
 
+ANALYZE_AFTER = 10_000  # new events after which a sync refreshes the planner's statistics
 log = logging.getLogger(__name__)
 # Clocks differ a little; an event dated further ahead of ours than this is "from the future".
 FUTURE_SKEW = timedelta(minutes=5)
@@ -133,6 +134,8 @@ class LedgerSync:
             # the request is paid for, and every run makes progress. A Katalo slower than that is cut.
             with until(None if deadline is None else deadline + PAGE_GRACE, clock=self._monotonic):
                 _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
+            if report.events_new >= ANALYZE_AFTER:
+                self._store.refresh_statistics()
             if report.set_aside:  # the sync caught up, but the mirror's state must name what it left out
                 sentence = describe(report.set_aside, report.set_aside_examples)
                 with contextlib.suppress(OwnershipLost):  # a sync that took over will name them itself
