@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import MetaData, Table, insert, inspect, select
+from sqlalchemy import MetaData, Table, insert, inspect, select, text
 
 from bot.db.engine import make_engine, open_database
 from bot.db.migrate import upgrade_schema
@@ -327,3 +327,28 @@ def _grouped(events: list[BillingEvent]) -> dict[str | None, tuple[Decimal, int]
         amount, count = groups.get(e.usage_type, (Decimal(0), 0))
         groups[e.usage_type] = (amount + (e.amount_usd or Decimal(0)), count + 1)
     return groups
+
+
+def test_a_large_sync_refreshes_postgresql_statistics(engine, start_sandbox, monkeypatch):
+    """Without statistics PostgreSQL plans ledger_jobs as empty and walks the wrong index (0.4 s for
+    a day's answer on a 1,000,000-event mirror): a sync that stored many events has it ANALYZE them."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no planner statistics unless asked")
+    monkeypatch.setattr("bot.ledger.sync.ANALYZE_AFTER", 300)
+    analyzed = text(
+        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+        " AND last_analyze IS NOT NULL AND relname LIKE 'ledger_%'"
+    )
+    sandbox = start_sandbox(SandboxLedger(seed=3, events=299, now=NOW, days=2))
+    assert mirror_for(engine, sandbox).run_sync().events_new == 299
+    with engine.connect() as connection:
+        assert connection.execute(analyzed).scalars().all() == []  # fewer than the threshold: left alone
+    sandbox.ledger.append(300)
+    assert mirror_for(engine, sandbox).run_sync().events_new == 300
+    with engine.connect() as connection:
+        assert set(connection.execute(analyzed).scalars()) == {
+            "ledger_events",
+            "ledger_rollups",
+            "ledger_jobs",
+            "ledger_job_starts",
+        }
