@@ -170,17 +170,18 @@ class DayTypeSpend:
 
 
 def by_day_and_type(
-    queries: SpendQueries, days: Sequence[tuple[date, datetime, datetime]]
+    queries: SpendQueries, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = _ALL
 ) -> list[DayTypeSpend]:
-    """Amount and billable events of each (day, usage type) that had events, in one query.
+    """Amount and billable events of each (day, usage type) that had events.
 
     `days` as `SpendQueries.by_day` takes them (abutting [start, end) instants, as Period.days()
-    gives); days and types without events are left out. Ordered by day, then usage type.
+    gives); days and types without events are left out. Ordered by day, then usage type. `only`
+    narrows it as it narrows a spend answer.
     """
     if not days:
         return []
     cuts = [*(start for _, start, _ in days), days[-1][2]]
-    found = day_sums(queries._rows, cuts, SpendFilter(), by_type=True)
+    found = day_sums(queries._rows, cuts, only, by_type=True)
     cells = [
         DayTypeSpend(days[n][0], kind, micros_to_dollars(micros), billable)
         for (n, kind), (micros, billable, events) in found.items()
