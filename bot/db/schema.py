@@ -56,7 +56,58 @@ ledger_rollups = Table(
     Column("billable", Boolean),
     Column("amount_micros", BigInteger, nullable=False),
     Column("events", Integer, nullable=False),
-    Index("ix_ledger_rollups_span_bucket", "span_minutes", "bucket_start"),
+    # Every column: a window's buckets are summed from the index alone, with no lookup per row.
+    Index(
+        "ix_ledger_rollups_covering",
+        "span_minutes",
+        "bucket_start",
+        "usage_type",
+        "config_fingerprint",
+        "billable",
+        "amount_micros",
+        "events",
+    ),
+)
+
+# Per job: its first and last event (epoch microseconds), amount and event count, kept by the sync in
+# the transaction that stores the events (bot/db/job_rollups.py). A row sums a job's events in one
+# scope: all of them (0), one usage type (1), one config (2) or one (type, config) (3); '' stands for
+# a key part the scope does not use or the event left empty. Distinct jobs and the top jobs of a window
+# read them (bot/ledger/spend_jobs.py); jobs crossing its edges are read from their events.
+ledger_jobs = Table(
+    "ledger_jobs",
+    metadata,
+    Column("job_id", Text, primary_key=True),
+    Column("scope", Integer, primary_key=True),
+    Column("usage_type", Text, primary_key=True),
+    Column("config_fingerprint", Text, primary_key=True),
+    Column("first_us", BigInteger, nullable=False),
+    Column("last_us", BigInteger, nullable=False),
+    Column("span_class", Integer, nullable=False),  # how long last - first is: job_rollups.SPAN_LIMITS
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("events", Integer, nullable=False),
+    Index("ix_ledger_jobs_window", "scope", "usage_type", "config_fingerprint", "first_us", "last_us"),
+    Index("ix_ledger_jobs_span", "scope", "usage_type", "config_fingerprint", "span_class", "first_us"),
+)
+# The largest jobs first (ties by job id): the top jobs of a long window are the first rows inside it.
+# It holds the window's columns too, so rows outside the window are passed over in the index alone.
+Index(
+    "ix_ledger_jobs_amount",
+    *(ledger_jobs.c[name] for name in ("scope", "usage_type", "config_fingerprint")),
+    ledger_jobs.c.amount_micros.desc(),
+    *(ledger_jobs.c[name] for name in ("job_id", "first_us", "last_us", "events")),
+)
+
+# How many ledger_jobs rows of each key (scope, usage type, config) have their first event in each
+# UTC day: distinct jobs of a long window are summed from these instead of counted row by row.
+ledger_job_starts = Table(
+    "ledger_job_starts",
+    metadata,
+    Column("scope", Integer, primary_key=True),
+    Column("usage_type", Text, primary_key=True),
+    Column("config_fingerprint", Text, primary_key=True),
+    Column("day_us", BigInteger, primary_key=True),  # the UTC day's start, epoch microseconds
+    Column("jobs", Integer, nullable=False),
 )
 
 # One row per mirrored ledger. Written with the events of each page, in the same transaction, so a

@@ -7,9 +7,11 @@ PostgreSQL alike. An amount is `amount_usd` as the ledger gives it (a credited e
 Sums by usage type and config are read from the rollups (bot/db/rollups.py): a window is covered by
 whole UTC days, then whole 15-minute buckets, then raw events for any edge that is not on a bucket
 boundary (spend_rows.py), so the figures are those of the raw events, for any instants. Distinct jobs and
-the breakdown by job cannot be summed from buckets: they read the raw events (by their created_at
-index). Days are grouped by the UTC instants of local midnights passed in (CASEs over instant
-ranges), never by a SQL date function, so a 23- or 25-hour day is exact in any zone.
+the top jobs are read from the per-job rollups, with the jobs crossing the window's edges read from
+their events (spend_jobs.py); the full breakdown by job reads the events. Days are grouped by the UTC
+instants of local midnights passed in (CASEs over instant ranges), never by a SQL date function, and
+summed from UTC-day buckets corrected at each local midnight (spend_days.py), so a 23- or 25-hour day
+is exact in any zone.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from sqlalchemy import BigInteger, Connection, Engine, Select, func, select, typ
 from bot.db.schema import ledger_events
 from bot.db.types import micros_to_dollars
 from bot.figures import DaySpend, SpendRow, SpendTotals
+from bot.ledger.spend_days import day_sums
+from bot.ledger.spend_jobs import JobWindow
 from bot.ledger.spend_rows import SpendFilter as SpendFilter  # re-exported: callers name it from here
-from bot.ledger.spend_rows import day_index, sums, where, window_rows
+from bot.ledger.spend_rows import sums, where, window_rows
 
 _E = ledger_events.c
 _RAW_MICROS = func.coalesce(func.sum(type_coerce(_E.amount_usd, BigInteger)), 0)
@@ -41,6 +45,7 @@ class SpendQueries:
     def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
         self.engine = engine
         self._connection = connection
+        self._windows: dict[tuple[datetime, datetime, SpendFilter], JobWindow] = {}
 
     @contextmanager
     def snapshot(self) -> Iterator[SpendQueries]:
@@ -59,8 +64,12 @@ class SpendQueries:
         source = window_rows([start, end], only)
         micros, billable, events = self._rows(select(*sums(source)))[0]
         jobs = 0
-        if events:  # distinct jobs do not add up across buckets: counted from the events themselves
-            jobs = self._rows(where(select(func.count(_E.job_id.distinct())), start, end, only))[0][0]
+        if events:  # distinct jobs do not add up across buckets: counted from the per-job rollups
+            window = self._jobs(start, end, only)
+            if window.straddlers is not None:
+                jobs = window.count()
+            else:  # too many jobs cross an edge: counted from the events themselves
+                jobs = self._rows(where(select(func.count(_E.job_id.distinct())), start, end, only))[0][0]
         return SpendTotals(micros_to_dollars(micros), int(billable), int(events) - int(billable), int(jobs))
 
     def amount(self, start: datetime, end: datetime, only: SpendFilter = _ALL) -> Decimal:
@@ -81,6 +90,10 @@ class SpendQueries:
 
         Only the top rows leave the database: a month of a large ledger has hundreds of thousands of jobs.
         """
+        if by == "job":
+            window = self._jobs(start, end, only)
+            if window.straddlers is not None:
+                return window.top(limit), window.count()
         groups = func.count().over().label("groups")  # counted over the groups, before the limit
         rows = self._rows(_grouped(start, end, by, only).add_columns(groups).limit(limit))
         found = [SpendRow(row.key, micros_to_dollars(row.amount), int(row.events)) for row in rows]
@@ -95,14 +108,10 @@ class SpendQueries:
         """
         if not days:
             return []
-        source = window_rows([*(start for _, start, _ in days), days[-1][2]], only)
-        index = day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
-        micros, _, events = sums(source)
-        query = select(index.label("n"), micros.label("amount"), events.label("events")).group_by(index)
-        found = {row.n: row for row in self._rows(query)}
+        found = day_sums(self._rows, [*(start for _, start, _ in days), days[-1][2]], only)
         return [
-            DaySpend(day, micros_to_dollars(found[n].amount), int(found[n].events))
-            if n in found
+            DaySpend(day, micros_to_dollars(found[n, None][0]), found[n, None][2])
+            if found.get((n, None), [0, 0, 0])[2]
             else DaySpend(day, Decimal("0.00"), 0)
             for n, (day, _, _) in enumerate(days)
         ]
@@ -122,6 +131,14 @@ class SpendQueries:
         """Whether any stored event has this usage type or config fingerprint."""
         column = _E[_GROUPS[by]]
         return bool(self._rows(select(column).where(column == value).limit(1)))
+
+    def _jobs(self, start: datetime, end: datetime, only: SpendFilter) -> JobWindow:
+        """The window's jobs; kept for the snapshot, where totals and the top jobs both need them."""
+        key = (start, end, only)
+        window = self._windows.get(key) if self._connection is not None else None
+        if window is None:
+            window = self._windows[key] = JobWindow(self._rows, start, end, only)
+        return window
 
     def _rows(self, query: Select[Any]) -> Sequence[Any]:
         if self._connection is not None:
@@ -160,7 +177,7 @@ class DayTypeSpend:
 def by_day_and_type(
     queries: SpendQueries, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = _ALL
 ) -> list[DayTypeSpend]:
-    """Amount and billable events of each (day, usage type) that had events, in one query.
+    """Amount and billable events of each (day, usage type) that had events.
 
     `days` as `SpendQueries.by_day` takes them (abutting [start, end) instants, as Period.days()
     gives); days and types without events are left out. Ordered by day, then usage type. `only`
@@ -168,14 +185,11 @@ def by_day_and_type(
     """
     if not days:
         return []
-    source = window_rows([*(start for _, start, _ in days), days[-1][2]], only)
-    index = day_index(source.c.at, [start for _, start, _ in days], 0, len(days))
-    kind = source.c.usage_type
-    micros, billable, _ = sums(source)
-    query = select(index.label("n"), kind.label("kind"), micros.label("amount"), billable.label("billable"))
-    query = query.group_by(index, kind)
+    cuts = [*(start for _, start, _ in days), days[-1][2]]
+    found = day_sums(queries._rows, cuts, only, by_type=True)
     cells = [
-        DayTypeSpend(days[row.n][0], row.kind, micros_to_dollars(row.amount), int(row.billable))
-        for row in queries._rows(query)
+        DayTypeSpend(days[n][0], kind, micros_to_dollars(micros), billable)
+        for (n, kind), (micros, billable, events) in found.items()
+        if events  # a correction can cancel a row out
     ]
     return sorted(cells, key=lambda cell: (cell.day, cell.usage_type or ""))

@@ -2,9 +2,10 @@
 
 - `save_page` inserts a page's events (an `event_id` already stored is left as it is: ledger events
   are immutable, so no stored row ever changes), adds exactly the rows it inserted to the spend
-  rollups (bot/db/rollups.py), and moves the sync state on, all in one transaction. A sync killed at
-  any moment therefore leaves a state, events and rollups that describe exactly what is stored, and
-  a re-read page (a resumed walk, a restarted one) inserts nothing and adds nothing.
+  rollups (bot/db/rollups.py) and the per-job rollups (bot/db/job_rollups.py), and moves the sync
+  state on, all in one transaction. A sync killed at any moment therefore leaves a state, events and
+  rollups that describe exactly what is stored, and a re-read page (a resumed walk, a restarted
+  one) inserts nothing and adds nothing.
 - A record the database refuses is set aside with the page (records.py): the page is tried whole,
   and only if that fails row by row, each in a savepoint, so the rest of the page is stored.
 - One sync runs at a time (lock.py); the state row names it (`sync_owner`), and every write is
@@ -24,6 +25,7 @@ from sqlalchemy import BigInteger, Engine, select, type_coerce, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from bot.db.claims import dialect_insert
+from bot.db.job_rollups import add_job_events
 from bot.db.rollups import add_events
 from bot.db.schema import ledger_events, ledger_set_aside, ledger_sync_state
 from bot.katalo.models import BillingEvent, PageOrder
@@ -120,6 +122,16 @@ class LedgerStore:
                 )
             return SavedPage(len(inserted), every_aside)
 
+    def refresh_statistics(self) -> None:
+        """Have PostgreSQL's planner count the rows again after a large sync: until autovacuum does (and
+        where it is off, never), it plans for empty tables and can walk the wrong index of ledger_jobs.
+        SQLite keeps no statistics unless asked, and plans the same without them."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "ANALYZE ledger_events, ledger_rollups, ledger_jobs, ledger_job_starts"
+                )
+
     def stored_among(self, event_ids: Sequence[str]) -> bool:
         """Whether any of `event_ids` is already stored."""
         with self.engine.connect().execution_options(readonly=True) as connection:
@@ -171,8 +183,9 @@ class LedgerStore:
         unknown = set(state) - set(_STATE_FIELDS)
         if unknown:
             raise TypeError(f"unknown sync state fields: {sorted(unknown)}")
-        if not state:
-            row = connection.execute(select(ledger_sync_state.c.sync_owner).where(_THIS_LEDGER)).one()
+        if not state:  # locked all the same: the per-job rollups read, then write (job_rollups.py)
+            owner_now = select(ledger_sync_state.c.sync_owner).where(_THIS_LEDGER).with_for_update()
+            row = connection.execute(owner_now).one()
             return bool(row.sync_owner == owner)
         result = connection.execute(
             update(ledger_sync_state)
@@ -195,11 +208,23 @@ def _add_to_rollups(connection: Any, event_ids: list[str]) -> None:
     page that names one event twice stores it once, and the rollups must count what is stored)."""
     e = ledger_events.c
     facts = select(
-        e.created_at, e.usage_type, e.config_fingerprint, e.billable, type_coerce(e.amount_usd, BigInteger)
+        e.created_at,
+        e.usage_type,
+        e.config_fingerprint,
+        e.billable,
+        type_coerce(e.amount_usd, BigInteger),
+        e.job_id,
     )
     for first in range(0, len(event_ids), _ID_BATCH):
         chunk = event_ids[first : first + _ID_BATCH]
-        add_events(connection, [tuple(row) for row in connection.execute(facts.where(e.event_id.in_(chunk)))])
+        rows = connection.execute(facts.where(e.event_id.in_(chunk))).all()
+        add_events(
+            connection,
+            [(at, usage, config, billable, micros) for at, usage, config, billable, micros, _ in rows],
+        )
+        add_job_events(
+            connection, [(job, at, usage, config, micros) for at, usage, config, _, micros, job in rows]
+        )
 
 
 def _refused_by_database(error: Exception) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from bot.db.job_rollups import add_job_events
 from bot.db.rollups import add_events
 from bot.db.schema import ledger_events
 from bot.katalo.budget import RequestBudget
@@ -53,8 +54,15 @@ def ledger_ids(sandbox: KataloDouble) -> Counter[str]:
 
 
 def insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Store event rows as the sync does: into ledger_events, and added to the rollups."""
+    """Store event rows as the sync does: into ledger_events, and added to both kinds of rollups."""
     connection.execute(insert(ledger_events), rows)
     micros = [None if r["amount_usd"] is None else int(r["amount_usd"] * 1_000_000) for r in rows]
     facts = [(r["created_at"], r["usage_type"], r["config_fingerprint"], r["billable"]) for r in rows]
     add_events(connection, [(*fact, m) for fact, m in zip(facts, micros, strict=True)])
+    add_job_events(
+        connection,
+        [
+            (r["job_id"], r["created_at"], r["usage_type"], r["config_fingerprint"], m)
+            for r, m in zip(rows, micros, strict=True)
+        ],
+    )

@@ -15,7 +15,7 @@ claimed. Their message ts is not known (the old version did not keep it): such a
 without a thread reply, and a worse level is posted as a new alert (bot/services/alerts/slack.py).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 import uuid
@@ -28,7 +28,7 @@ from alembic import op
 from bot.db.types import UTCDateTime
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
