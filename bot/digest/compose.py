@@ -10,8 +10,9 @@ already read against the mirror's billing-period totals and the difference the l
 
 Both sides count at one moment, the summary's `fetched_at`: the mirror's events created before it, and
 only once the mirror's last sync ended at or after it (before, events made in between would read as a
-change). So the summary is read first and the mirror made fresh after: when that sync runs, it covers
-the summary's moment; when the mirror was fresh enough already, the line says it waits for the mirror.
+change). So the summary is read first and the mirror synced after whenever its last sync ended before
+that moment (one incremental page, usually; digests of several channels at one minute share the cached
+summary, so only the first syncs). When that sync cannot finish, the line says it waits for the mirror.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def compose_digest(
         summary = client.usage_summary(allow_stale=True)
     except KataloError as failure:
         error = failure
-    freshness = mirror.ensure_fresh(DIGEST_MIRROR_MAX_AGE, DIGEST_MIRROR_TIME_LIMIT)
+    # Fresh means synced since Katalo's figures were read (at most DIGEST_MIRROR_MAX_AGE ago), so the
+    # reconcile line can compare both at that moment instead of waiting for the clock's next sync.
+    since_summary = (now - summary.fetched_at).total_seconds() if summary else DIGEST_MIRROR_MAX_AGE
+    max_age = max(0.0, min(DIGEST_MIRROR_MAX_AGE, since_summary))
+    freshness = mirror.ensure_fresh(max_age, DIGEST_MIRROR_TIME_LIMIT)
     start, end = day_window(local_date, zone)
     queries = mirror.queries
     week = queries.totals(end - timedelta(days=TRAILING_DAYS), end).by_billable.get(True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot import slack_ids
+from bot.blocks.alert_settings import moment
 from bot.blocks.alert_status import AlertStatus
 from bot.db.alert_store import AlertStore
 from bot.katalo.client import KataloClient
@@ -64,7 +65,14 @@ class AlertPresses:
             self.store.acknowledge(channel_id, ts, by_user=user_id, at=now)
         elif action_id in SNOOZES:
             until = now + SNOOZES[action_id]
-            self.store.silence(channel_id, alert.kind, mode="snooze", until=until, by_user=user_id, at=now)
+            kept = self.store.silence(
+                channel_id, alert.kind, mode="snooze", until=until, by_user=user_id, at=now
+            )
+            if kept.until > until:  # a longer snooze or mute is in force: this press changed nothing
+                ends = moment(kept.until, self.zone_of(channel_id))
+                return NotRecorded(
+                    f"Already {kept.mode}d here until {ends}, later than this snooze: nothing changed."
+                )
         elif action_id == slack_ids.ALERT_MUTE_PERIOD:
             end = self._month_end(now) if is_monthly(self.store, alert) else self._period_end(now)
             if end is None:

@@ -139,9 +139,9 @@ def test_an_event_made_right_after_katalos_figures_is_not_a_change(rig):
     assert "run `/katalo reconcile`" not in health
 
 
-def test_a_mirror_synced_before_katalos_figures_waits_instead_of_flagging(rig):
-    """Synced at 09:00:00; an event at 09:00:10 that Katalo counts at 09:00:30 and the mirror lacks.
-    The mirror (30 s old) is not synced again: the line says it waits, at no Katalo request of its own."""
+def test_a_mirror_synced_just_before_katalos_figures_is_synced_again_and_judged(rig):
+    """Synced at 09:00:00; an event at 09:00:10 that Katalo counts at 09:00:30. The mirror is only 30 s
+    old, yet older than Katalo's figures: the digest syncs once more, so the event is on both sides."""
     _record_level_check(rig)
     rig.clock.advance(30 * 60)
     assert rig.mirror.ensure_fresh(120, 60).complete
@@ -150,12 +150,24 @@ def test_a_mirror_synced_before_katalos_figures_waits_instead_of_flagging(rig):
     rig.katalo.reset_requests()
     rig.poster.run_due()
     health = _health(rig.slack.messages(CHANNEL)[0])
-    assert (
-        "Reconcile: not checked, as the mirror is 30 s behind Katalo's figures: "
-        "the comparison waits for it to catch up."
-    ) in health
+    assert ":white_check_mark: Reconcile: the mirror and Katalo agree (" in health
+    assert (rig.katalo.request_count(SUMMARY), rig.katalo.request_count(EVENTS)) == (1, 1)
+
+
+def test_a_mirror_that_cannot_sync_after_katalos_figures_waits_instead_of_flagging(rig):
+    """The same, but the ledger answers 500 to the digest's sync: Health says the sync is behind and
+    why, and the reconcile line waits instead of flagging the event the mirror lacks."""
+    _record_level_check(rig)
+    rig.clock.advance(30 * 60)
+    assert rig.mirror.ensure_fresh(120, 60).complete
+    assert _new_events_at(rig, rig.clock.now() + timedelta(seconds=10)) >= 1
+    rig.clock.advance(30)
+    rig.katalo.inject(EVENTS, status=500, times=None)
+    rig.poster.run_due()
+    health = _health(rig.slack.messages(CHANNEL)[0])
+    assert "The ledger sync is behind (Katalo had an internal error." in health
+    assert "Reconcile: not checked today, as the figures above are not current" in health
     assert "differ" not in health and "run `/katalo reconcile`" not in health
-    assert (rig.katalo.request_count(SUMMARY), rig.katalo.request_count(EVENTS)) == (1, 0)
 
 
 def test_a_stale_mirror_is_synced_after_the_summary_and_then_judged(rig):

@@ -152,14 +152,18 @@ def test_the_digest_says_in_one_line_whether_the_mirror_and_katalo_agree(make_bo
     assert differing.count("run `/katalo reconcile`") == 1
 
 
-def test_the_digest_does_not_judge_a_mirror_synced_before_katalos_figures(make_bot):
-    """Synced just before the preview read the summary (so not synced again): the line waits, at no cost."""
+def test_the_digest_syncs_a_mirror_synced_before_katalos_figures_and_judges(make_bot):
+    """Synced just before the preview read the summary: the digest syncs once more (one page), so the
+    line compares both at the summary's moment instead of waiting for the clock's next sync."""
     bot = make_bot({"KATALO_CACHE_TTL": "0"})
     ask(bot, "events")
     ask(bot, "reconcile")
+    billable = billable_in_period(bot)
     before = (bot.katalo.request_count(SUMMARY), bot.katalo.request_count(EVENTS))
     text = shown(ask(bot, "digest preview"))
-    assert "Reconcile: not checked, as the mirror is " in text
-    assert "behind Katalo's figures: the comparison waits for it to catch up." in text
-    assert "differ" not in text and "run `/katalo reconcile`" not in text
-    assert (bot.katalo.request_count(SUMMARY), bot.katalo.request_count(EVENTS)) == (before[0] + 1, before[1])
+    assert f"Reconcile: the mirror and Katalo agree ({billable:,} billable events" in text
+    assert "not checked" not in text
+    assert (bot.katalo.request_count(SUMMARY), bot.katalo.request_count(EVENTS)) == (
+        before[0] + 1,
+        before[1] + 1,
+    )
