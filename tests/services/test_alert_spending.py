@@ -156,6 +156,21 @@ def test_a_budget_changed_mid_window_clears_its_alert_and_alerts_at_the_new_thre
     )
 
 
+def test_a_budget_turned_off_says_so_once_in_its_alerts_thread(make_rig):
+    """`/katalo budget off` with a budget alert open: one reply in its thread, then silence."""
+    _, rig = make_rig()
+    assert kinds_said(rig, "budget") == []
+    spent = _period_spend(rig)
+    rig.store.set_budget(CHANNEL, spent, "period", by_user="U0ALICE", at=NOW)
+    assert kinds_said(rig, "budget") == ["posted"]
+    alert = rig.store.last_alerts(CHANNEL)["budget"]
+    assert rig.store.clear_budget(CHANNEL)
+    assert kinds_said(rig, "budget") == ["cleared"]
+    assert kinds_said(rig, "budget") == []
+    [reply] = [m["text"] for m in rig.slack.messages(CHANNEL) if m.get("thread_ts") == alert.ts]
+    assert reply.startswith("The budget was turned off here")
+
+
 def _spend_more(ledger: SandboxLedger, rig: AlertRig, amount: Decimal, *, exact: bool = False) -> None:
     """One more event costing `amount` (rounded up to the cent unless `exact`), mirrored at the next check."""
     ledger.append(1)

@@ -95,6 +95,9 @@ def budget_spend(
     return BudgetSpend(start, end, queries.amount(start, min(end, now)), what)
 
 
+BUDGET_OFF = "The budget was turned off here (`/katalo budget off`): no more budget alerts until one is set."
+
+
 def evaluate_budget(
     queries: SpendQueries,
     stored: StoredBudget | None,
@@ -103,8 +106,8 @@ def evaluate_budget(
     now: datetime,
     zone: tzinfo,
 ) -> Evaluation:
-    if stored is None:
-        return Evaluation("budget")
+    if stored is None:  # turned off (or never set): an alert still open says so, once, in its thread
+        return Evaluation("budget", (), lambda _alert: BUDGET_OFF)
     window = budget_spend(queries, stored, summary, now, zone)
     if window is None:
         return Evaluation("budget", skipped="Katalo reports no billing period (a monthly budget needs none)")
