@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -88,28 +89,18 @@ def _read_window(
     thread_ts: str | None = None,
 ) -> Lookup:
     oldest, latest = (f"{edge.timestamp():.6f}" for edge in window)
+    # The channel's history, or the thread of an alert: its replies (and the alert itself).
+    read_page = (
+        partial(slack.conversations_history, channel=channel_id)
+        if thread_ts is None
+        else partial(slack.conversations_replies, channel=channel_id, ts=thread_ts)
+    )
     cursor, read = None, 0
     for page_number in range(1, pages + 1):
         try:
-            if thread_ts is None:
-                page = slack.conversations_history(
-                    channel=channel_id,
-                    include_all_metadata=True,
-                    limit=PAGE,
-                    cursor=cursor,
-                    oldest=oldest,
-                    latest=latest,
-                )
-            else:  # the thread of an alert: its replies (and the alert itself) within the window
-                page = slack.conversations_replies(
-                    channel=channel_id,
-                    ts=thread_ts,
-                    include_all_metadata=True,
-                    limit=PAGE,
-                    cursor=cursor,
-                    oldest=oldest,
-                    latest=latest,
-                )
+            page = read_page(
+                include_all_metadata=True, limit=PAGE, cursor=cursor, oldest=oldest, latest=latest
+            )
         except SlackApiError as error:
             reason = error.response.get("error") or f"HTTP {error.response.status_code}"
             return Lookup(error=str(reason), read=read)
