@@ -49,7 +49,7 @@ ledger_rollups = Table(
     "ledger_rollups",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("span_minutes", Integer, nullable=False),  # 15 or 1440
+    Column("span_minutes", Integer, nullable=False),  # 15, 60 or 1440
     Column("bucket_start", UTCDateTime, nullable=False),
     Column("usage_type", Text),
     Column("config_fingerprint", Text),

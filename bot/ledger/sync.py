@@ -135,7 +135,7 @@ class LedgerSync:
             with until(None if deadline is None else deadline + PAGE_GRACE, clock=self._monotonic):
                 _Walk(self, owner, report, deadline, progress or (lambda _: None), retry or self._retry).run()
             if report.events_new >= ANALYZE_AFTER:
-                self._store.refresh_statistics()
+                self._store.refresh_statistics(vacuum=True)
             if report.set_aside:  # the sync caught up, but the mirror's state must name what it left out
                 sentence = describe(report.set_aside, report.set_aside_examples)
                 with contextlib.suppress(OwnershipLost):  # a sync that took over will name them itself

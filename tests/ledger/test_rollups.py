@@ -41,16 +41,20 @@ def _quarter(at: datetime) -> datetime:
     return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
 
 
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
 def _day(at: datetime) -> datetime:
     return at.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def expected_buckets(events: list[BillingEvent]) -> Counter[tuple[Bucket, str]]:
-    """(bucket, "micros"|"events") -> sum, for both spans, from the events themselves."""
+    """(bucket, "micros"|"events") -> sum, for every span, from the events themselves."""
     sums: Counter[tuple[Bucket, str]] = Counter()
     for e in events:
         at = e.created_at.astimezone(UTC)
-        for span, start in ((15, _quarter(at)), (1440, _day(at))):
+        for span, start in ((15, _quarter(at)), (60, _hour(at)), (1440, _day(at))):
             key = (span, start, e.usage_type, e.config_fingerprint, e.billable)
             sums[key, "micros"] += int((e.amount_usd or Decimal(0)) * 1_000_000)
             sums[key, "events"] += 1
@@ -246,6 +250,24 @@ def test_migrating_a_0008_mirror_backfills_the_job_rollups(database_url):
     migrated.dispose()
 
 
+def test_migrating_a_0011_mirror_sums_its_quarter_hours_into_hours(database_url):
+    """A mirror the version before hour rollups kept (day and quarter buckets only) gets hour buckets
+    equal to its events' sums from migration 0012, with events split over many hours and keys."""
+    engine = make_engine(database_url)
+    upgrade_schema(engine, "0011")
+    ledger = SandboxLedger(seed=12, events=1_500, now=NOW, days=6)
+    events = [BillingEvent.model_validate(e) for e in ledger.iter_events()]
+    with engine.begin() as connection:
+        insert_events(connection, [{**e.model_dump(), "stored_at": NOW} for e in events])
+        # What that version stored: no hour rows.
+        connection.execute(ledger_rollups.delete().where(ledger_rollups.c.span_minutes == 60))
+    assert {key[0] for key, _ in stored_buckets(engine)} == {15, 1440}
+    engine.dispose()
+    migrated = open_database(database_url)
+    assert stored_buckets(migrated) == +expected_buckets(events)
+    migrated.dispose()
+
+
 # --- spend figures through the rollups ---------------------------------------------------------------
 
 
@@ -331,24 +353,24 @@ def _grouped(events: list[BillingEvent]) -> dict[str | None, tuple[Decimal, int]
 
 def test_a_large_sync_refreshes_postgresql_statistics(engine, start_sandbox, monkeypatch):
     """Without statistics PostgreSQL plans ledger_jobs as empty and walks the wrong index (0.4 s for
-    a day's answer on a 1,000,000-event mirror): a sync that stored many events has it ANALYZE them."""
+    a day's answer on a 1,000,000-event mirror): a sync that stored many events has it ANALYZE them,
+    and once done, VACUUM them (so index-only scans stop reading rows, where autovacuum is off)."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite keeps no planner statistics unless asked")
     monkeypatch.setattr("bot.ledger.sync.ANALYZE_AFTER", 300)
-    analyzed = text(
-        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
-        " AND last_analyze IS NOT NULL AND relname LIKE 'ledger_%'"
-    )
+
+    def tables(done: str) -> set[str]:
+        query = text(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+            f" AND {done} IS NOT NULL AND relname LIKE 'ledger_%'"
+        )
+        with engine.connect() as connection:
+            return set(connection.execute(query).scalars())
+
     sandbox = start_sandbox(SandboxLedger(seed=3, events=299, now=NOW, days=2))
     assert mirror_for(engine, sandbox).run_sync().events_new == 299
-    with engine.connect() as connection:
-        assert connection.execute(analyzed).scalars().all() == []  # fewer than the threshold: left alone
+    assert tables("last_analyze") == tables("last_vacuum") == set()  # fewer than the threshold: left alone
     sandbox.ledger.append(300)
     assert mirror_for(engine, sandbox).run_sync().events_new == 300
-    with engine.connect() as connection:
-        assert set(connection.execute(analyzed).scalars()) == {
-            "ledger_events",
-            "ledger_rollups",
-            "ledger_jobs",
-            "ledger_job_starts",
-        }
+    every = {"ledger_events", "ledger_rollups", "ledger_jobs", "ledger_job_starts"}
+    assert tables("last_analyze") == tables("last_vacuum") == every
