@@ -14,7 +14,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 def dialect_insert(engine: Engine) -> Any:
     """The INSERT construct with ON CONFLICT support for this engine's database."""
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    return insert_for(engine.dialect.name)
+
+
+def insert_for(dialect: str) -> Any:
+    """The INSERT construct with ON CONFLICT support for a kind of database (`Dialect.name`)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def insert_if_absent(connection: Connection, table: Table, **values: Any) -> bool:
