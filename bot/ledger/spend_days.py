@@ -1,11 +1,12 @@
 """Spend per local day, exact, read mostly from UTC-day rollup buckets.
 
-A local day outside UTC holds no whole UTC day, so summing it from buckets would take quarter hours
-(96 a day). Instead each local midnight t is paired with the UTC midnight n nearest to it (at most
-12 hours away): day k first takes the whole UTC-day buckets in [n_k, n_k+1), which is wrong only by
-what lies between each t and its n. Those stretches are read (quarter-hour buckets, and the events
-where an end is off that grid); each of their rows is added to the day it belongs to (by t) and
-taken from the day it was counted in (by n). A row in no stretch is in the same day by t and by n,
+A local day outside UTC holds no whole UTC day, so summing it from buckets would take hours or
+quarter hours (24 or 96 a day). Instead each local midnight t is paired with the UTC midnight n
+nearest to it (at most 12 hours away): day k first takes the whole UTC-day buckets in [n_k, n_k+1),
+which is wrong only by what lies between each t and its n. Those stretches are read (hour buckets,
+then quarter-hour ones, and the events where an end is off that grid: one or two hours a day in
+Berlin); each of their rows is added to the day it belongs to (by t) and taken from the day it was
+counted in (by n). A row in no stretch is in the same day by t and by n,
 so nothing else changes: the sums are those of the events, for any zone, on 23- and 25-hour days.
 The database sums per bucket (or event time); which day that is, is found here, by bisection.
 """
@@ -69,8 +70,8 @@ def day_sums(run: Run, cuts: Sequence[datetime], only: SpendFilter, *, by_type: 
 def _stretches(
     cuts: Sequence[datetime], utc: Sequence[datetime], by_type: bool, only: SpendFilter
 ) -> list[Select[Any]]:
-    """Sums per bucket (or event time) of everything between each cut and its UTC midnight: quarter-hour
-    buckets wholly inside, events for ends off that grid."""
+    """Sums per bucket (or event time) of everything between each cut and its UTC midnight: hour and
+    quarter-hour buckets wholly inside, events for ends off that grid."""
     ranges: dict[int, list[tuple[datetime, datetime]]] = {}
     for cut, midnight in zip(cuts, utc, strict=True):
         for span, lo, hi in cover(min(cut, midnight), max(cut, midnight)):
