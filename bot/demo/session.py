@@ -10,7 +10,9 @@ from typing import Any, TextIO
 
 from bot.blocks.terminal import render
 from bot.digest.alert_run import sentence as alert_sentence
+from bot.parsing import parse_mention
 from bot.sandbox.slack_driver import SlackDriver
+from bot.sandbox.slack_files import SharedFile
 from bot.services.export import STILL
 from bot.slack_ids import ALERT_ACTION_IDS
 from bot.wiring.deps import Deps
@@ -102,10 +104,24 @@ class DemoSession:
             self._show(posts[-1], "private reply")
 
     def _mention(self, text: str) -> None:
-        before = len(self._driver.slack.calls("chat.postMessage"))
+        slack = self._driver.slack
+        before, shared_before = len(slack.calls("chat.postMessage")), len(slack.uploads(self._driver.channel))
         self._driver.mention(f"<@UBOT> {text}")
-        call = self._driver.slack.wait_for_calls("chat.postMessage", before + 1, timeout=WAIT_SECONDS)[-1]
+        call = slack.wait_for_calls("chat.postMessage", before + 1, timeout=WAIT_SECONDS)[-1]
         self._show(_posted(call.params), "in the thread")
+        # A spend answer of 2 to 62 days is followed by its chart (or a line saying why it is not): the
+        # same question asked of the same service says whether one is due, rather than waiting to see.
+        if self._deps.answers.in_thread(parse_mention(f"<@UBOT> {text}")).chart is None:
+            return
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            for shared in slack.uploads(self._driver.channel)[shared_before:]:
+                self._say_chart(shared)
+                return
+            if len(calls := slack.calls("chat.postMessage")) > before + 1:
+                self._show(_posted(calls[-1].params), "in the thread")
+                return
+            time.sleep(0.02)
 
     def _digest(self) -> None:
         poster, slack = self._deps.poster, self._driver.slack
@@ -118,9 +134,7 @@ class DemoSession:
         self._show(outcome.message, f"posted in #{self._driver.channel}")
         # The charts go into the digest's thread as PNG files; a terminal can only say what they show.
         for shared in slack.uploads(self._driver.channel)[shared_before:]:
-            self._say(
-                f"[chart in the thread: {shared.filename}, {len(shared.data):,} bytes]\n{shared.alt_txt}"
-            )
+            self._say_chart(shared)
         for failure in outcome.chart_failures:
             self._say(f"(a chart was not shared: {failure})")
 
@@ -178,14 +192,16 @@ class DemoSession:
         slack = self._driver.slack
         while time.monotonic() < deadline:
             for shared in slack.uploads(self._driver.channel)[shared_before:]:
-                self._say(
-                    f"[chart in the thread: {shared.filename}, {len(shared.data):,} bytes]\n{shared.alt_txt}"
-                )
+                self._say_chart(shared)
                 return
             if slack.posts(url):
                 self._show(slack.posts(url)[-1], "private reply")
                 return
             time.sleep(0.02)
+
+    def _say_chart(self, shared: SharedFile) -> None:
+        """A chart Slack got as a PNG: a terminal can only say what it shows (its alt text)."""
+        self._say(f"[chart in the thread: {shared.filename}, {len(shared.data):,} bytes]\n{shared.alt_txt}")
 
     def _show(self, message: dict[str, Any], where: str) -> None:
         text, self._buttons = render(message, color=self._color)

@@ -1,4 +1,4 @@
-"""`@Katalo ...` in a channel or thread: answered once, in the thread."""
+"""`@Katalo ...` in a channel or thread: answered once, in the thread (a spend answer with its chart)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import slack_ids
+from bot.blocks._kit import context, escape, message
 from bot.blocks.replies import build_refusal
 from bot.listeners.alert_answers import answer_channel_settings
 from bot.listeners.guard import apologise_on_error
 from bot.parsing import parse_mention
+from bot.services.spend_chart import ChannelAnswer, upload_chart
 from bot.wiring.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -42,8 +44,13 @@ def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], clie
     channel, thread_ts = event["channel"], event.get("thread_ts") or event["ts"]
     if deps.settings.allowlist.allows(event.get("user"), channel):
         intent = parse_mention(event.get("text") or "")
-        channel_answer = answer_channel_settings(deps, intent, channel, str(event.get("user") or ""))
-        message = channel_answer if channel_answer is not None else deps.answers.answer(intent)
+        settings = answer_channel_settings(deps, intent, channel, str(event.get("user") or ""))
+        answered = ChannelAnswer(settings, False) if settings is not None else deps.answers.in_thread(intent)
     else:
-        message = build_refusal()
-    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+        answered = ChannelAnswer(build_refusal(), False)
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **answered.message)
+    if answered.chart is not None:  # a spend answer of 2 to 62 days: its daily chart follows, best effort
+        failure = upload_chart(client, answered.chart, channel=channel, thread_ts=thread_ts)
+        if failure is not None:  # logged with its cause; the thread is told, so whoever can fix it sees it
+            note = escape(f"The chart{failure}.")
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message(note, [context(note)]))

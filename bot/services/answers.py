@@ -78,6 +78,16 @@ class Answers:
             return build_error(error)
         raise AssertionError(f"unhandled intent {intent!r}")
 
+    def in_thread(self, intent: Intent) -> ChannelAnswer:
+        """The reply to a mention, posted in its thread: a spend answer with its daily chart's figures."""
+        if isinstance(intent, SpendQuestion):
+            assert self.spend is not None  # set in __post_init__
+            try:
+                return self.spend.for_channel(intent, shared_by=None)
+            except KataloError as error:
+                return ChannelAnswer(build_error(error), False)
+        return ChannelAnswer(self.answer(intent), True)
+
     def answer_button(self, value: dict[str, Any], *, shared_by: str | None = None) -> Message:
         """The message a button asks for (Refresh, Share, paging), from the value the builder put on it."""
         return self.shareable(value, shared_by=shared_by)[0]

@@ -46,8 +46,9 @@ class Spend:
         answered = self._answer(question, shared_by=shared_by, charted=False)
         return answered.message, answered.worth_sharing
 
-    def for_channel(self, question: SpendQuestion, *, shared_by: str) -> ChannelAnswer:
-        """The answer as shared to a channel, with its daily chart's figures (bot.services.spend_chart)."""
+    def for_channel(self, question: SpendQuestion, *, shared_by: str | None) -> ChannelAnswer:
+        """The answer as shared to a channel (or posted in a mention's thread: `shared_by` None), with
+        its daily chart's figures (bot.services.spend_chart)."""
         return self._answer(question, shared_by=shared_by, charted=True)
 
     def _answer(self, question: SpendQuestion, *, shared_by: str | None, charted: bool) -> ChannelAnswer:

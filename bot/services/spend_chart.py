@@ -65,9 +65,15 @@ def scope(question: SpendQuestion) -> str:
 
 def post_chart(slack: WebClient, shared: ChannelAnswer, *, channel: str, thread_ts: str) -> str | None:
     """Upload the shared answer's chart into its thread; a sentence for the sharer when none went."""
-    figures = shared.chart
-    if figures is None:
+    if shared.chart is None:
         return shared.no_chart
+    failure = upload_chart(slack, shared.chart, channel=channel, thread_ts=thread_ts)
+    return None if failure is None else f"Shared, but its chart{failure}."
+
+
+def upload_chart(slack: WebClient, figures: DailySpend, *, channel: str, thread_ts: str) -> str | None:
+    """Draw and upload a daily chart into a thread; None when it went, else why not, as the end of a
+    sentence whose subject is the chart (` could not be uploaded (missing_scope): reinstall …`)."""
     first, last = figures.days[0].day, figures.days[-1].day
     title = f"Daily spend, {span(first, last)}"
     failure = share_chart(
@@ -78,5 +84,5 @@ def post_chart(slack: WebClient, shared: ChannelAnswer, *, channel: str, thread_
         channel=channel,
         thread_ts=thread_ts,
     )
-    # "<title> could not be uploaded (reason): fix" -> "Shared, but its chart could not be uploaded …"
-    return None if failure is None else f"Shared, but its chart{failure.removeprefix(title)}."
+    # "<title> could not be uploaded (reason): fix" -> " could not be uploaded (reason): fix"
+    return None if failure is None else failure.removeprefix(title)

@@ -1,4 +1,4 @@
-"""A spend answer shared to a channel gets its daily chart in the shared message's thread.
+"""A spend answer shared to a channel, or posted in a mention's thread, gets its daily chart in that thread.
 
 Signed `/katalo spend` and a signed press of *Share to channel*; the PNG is read back from the Slack
 stand-in as files_upload_v2 uploaded it, decoded, and its alt text checked against the sums of the
@@ -146,3 +146,62 @@ def test_a_chart_that_cannot_be_drawn_leaves_the_text_shared(spend_bot, monkeypa
     assert note["text"] == "Shared, but its chart could not be drawn (OSError)."
     assert "font file unreadable" in caplog.text
     assert spend_bot.slack.calls("files.getUploadURLExternal") == []
+
+
+# --- a spend answer to a mention: posted in the thread, so its chart follows it there ---------------
+
+MENTION_TS = "1764000000.000100"  # the mention's own ts: a top-level mention is answered in its thread
+
+
+def test_a_mentions_spend_answer_gets_its_chart_in_the_same_thread(spend_bot):
+    """ "@Katalo what did we spend RANGE": the answer, then its chart, both in the mention's thread,
+    the chart's total being the answer's (the ledger's sum over the 14 New York days)."""
+    spend_bot.mention(f"<@UBOT> what did we spend {RANGE}?")
+    shared = uploaded(spend_bot)
+    [answer] = spend_bot.slack.messages(spend_bot.channel)
+    total = spent(spend_bot, FIRST, LAST)
+    assert answer["thread_ts"] == shared.thread_ts == MENTION_TS
+    assert f"*${total:,.2f}* billed" in shown(answer)
+    assert shared.alt_txt is not None and f"total ${total:,.2f} over 14 days" in shared.alt_txt
+    assert "Shared by" not in shown(answer)  # asked in the open, not shared by anyone
+
+
+def test_a_mention_keeps_its_filter_on_the_chart(spend_bot):
+    spend_bot.mention(f"<@UBOT> spend on upscale {RANGE}")
+    alt = uploaded(spend_bot).alt_txt
+    total = spent(spend_bot, FIRST, LAST, usage_type="upscale")
+    assert alt is not None and alt.startswith("Daily spend, only type upscale, Nov 1 - Nov 14, 2026")
+    assert f"total ${total:,.2f} over 14 days" in alt
+
+
+def test_a_one_day_mention_answer_goes_without_a_chart_or_a_note(spend_bot, handled: Handled):
+    """One day has no daily chart: the thread gets the answer alone (no "shared without" note)."""
+    spend_bot.mention("<@UBOT> how much on 2026-11-03?")
+    handled.wait("handle_mention")
+    [answer] = spend_bot.slack.messages(spend_bot.channel)
+    assert "billed" in shown(answer)
+    assert spend_bot.slack.calls("files.getUploadURLExternal") == []
+
+
+def test_a_refused_mention_upload_is_said_in_the_thread(spend_bot, handled: Handled, caplog):
+    """Slack refuses the upload: the answer stands, and the thread says why and how to fix it."""
+    spend_bot.slack.inject("files.getUploadURLExternal", error="missing_scope")
+    with caplog.at_level(logging.WARNING, logger="bot.services.charts"):
+        spend_bot.mention(f"<@UBOT> what did we spend {RANGE}?")
+        handled.wait("handle_mention")
+    answer, note = spend_bot.slack.messages(spend_bot.channel)
+    assert "billed" in shown(answer) and note["thread_ts"] == MENTION_TS
+    assert note["text"] == (
+        "The chart could not be uploaded (missing_scope): "
+        "reinstall the app so that it has the files:write scope."
+    )
+    assert "not uploaded: missing_scope" in caplog.text
+
+
+def test_a_mention_from_someone_not_allowed_gets_no_chart(make_bot, handled: Handled):
+    bot = make_bot({"REPORT_TIMEZONE": ZONE, "ALLOWED_USER_IDS": "U0SOMEONEELSE"})
+    bot.mention(f"<@UBOT> what did we spend {RANGE}?")
+    handled.wait("handle_mention")
+    [answer] = bot.slack.messages(bot.channel)
+    assert "limited to certain people" in shown(answer) and "$" not in shown(answer)
+    assert bot.slack.calls("files.getUploadURLExternal") == []
