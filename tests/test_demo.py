@@ -31,8 +31,8 @@ def test_without_a_terminal_or_commands_it_plays_the_tour():
     assert "Total: $" in out and "[in the thread]" in out
     assert "Latest ledger events" in out and "> press 1" in out and "\nLedger events\n" in out
     assert "[posted in #C0DEMO]" in out and "Katalo digest" in out and "Period to date" in out
-    # the shared spend answer's chart, then the digest's two, each shown by what its alt text says
-    assert out.count("[chart in the thread: katalo-") == 3
+    # the shared spend answer's chart, the mention's, then the digest's two, each shown by its alt text
+    assert out.count("[chart in the thread: katalo-") == 4
     assert "Shared by @U0ALICE" in out and "[chart in the thread: katalo-daily-spend-" in out
     assert "Plan burn-down, billing period" in out and "Daily spend, " in out
     # a budget half spent, the alert check posts its alert, and Acknowledge edits it in place

@@ -41,7 +41,7 @@ TOUR = [
     "press 1",
     "/katalo spend last 7 days by config",
     "press 1",  # Share to channel: the answer, then its daily chart in the thread
-    "@Katalo what did we spend this week?",
+    "@Katalo what did we spend last week?",  # answered in the thread, its chart under it
     "digest",
     "/katalo budget set {budget}",
     "alerts",  # the alert checks once: the budget alert is posted, with its four buttons
