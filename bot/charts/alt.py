@@ -29,10 +29,13 @@ def cap(text: str) -> str:
 
 
 def daily_spend_alt(figures: DailySpend) -> str:
-    """Period, zone, total, the biggest day and the top usage types with their amounts."""
+    """Period, zone, total, the biggest day (or week) and the top usage types with their amounts."""
     days = figures.days
     only = f", only {figures.scope}" if figures.scope else ""
-    head = f"Daily spend{only}, {span(days[0].day, days[-1].day)} (days in {figures.zone})"
+    what, unit = ("Weekly", "week") if figures.weekly else ("Daily", "day")
+    short = figures.short_weeks()
+    weeks = f"weeks from Monday{f', {short}' if short else ''}; " if figures.weekly else ""
+    head = f"{what} spend{only}, {span(figures.first_day, figures.last_day)} ({weeks}days in {figures.zone})"
     if not any(day.total for day in days):
         return cap(f"{head}: no spend in this period.")
     biggest = figures.biggest_day
@@ -40,10 +43,11 @@ def daily_spend_alt(figures: DailySpend) -> str:
     kinds = ", ".join(
         f"{kind} {usd(amount)}" for kind, amount in zip(stack.types, stack.type_totals, strict=True)
     )
-    count = f"{len(days)} day" + ("" if len(days) == 1 else "s")
+    count = f"{len(days)} {unit}" + ("" if len(days) == 1 else "s")
+    which = f"of {biggest.day:%b %-d}" if figures.weekly else f"{biggest.day:%b %-d}"
     return cap(
         f"{head}: total {usd(figures.total)} over {count}. "
-        f"Biggest day {biggest.day:%b %-d}: {usd(biggest.total)}. By type: {kinds}."
+        f"Biggest {unit} {which}: {usd(biggest.total)}. By type: {kinds}."
     )
 
 

@@ -1,4 +1,5 @@
-"""The daily spend chart: one bar per local day, stacked by usage type, each day's total on top."""
+"""The spend chart: one bar per local day (or per week from Monday, for a long period), stacked by
+usage type, each bar's total on top."""
 
 from __future__ import annotations
 
@@ -31,9 +32,11 @@ def render_daily_spend(figures: DailySpend) -> Chart:
     days = figures.days
     top = frame.header(
         canvas,
-        f"Daily spend · {span(days[0].day, days[-1].day)}",
+        f"{'Weekly' if figures.weekly else 'Daily'} spend · {span(figures.first_day, figures.last_day)}",
         f"Total {usd(figures.total)}"
         + (f" · only {figures.scope}" if figures.scope else "")
+        + (" · weeks from Monday" if figures.weekly else "")
+        + (f", {figures.short_weeks()}" if figures.short_weeks() else "")
         + f" · local days in {figures.zone}",
     )
     top = frame.legend(canvas, top, [(kind, _colour(i, kind), "box") for i, kind in enumerate(stack.types)])
@@ -142,18 +145,20 @@ def _totals(
 
 
 def _day_labels(canvas: Canvas, plot: Plot, figures: DailySpend, slot: float) -> None:
-    """Day of month under each bar (every other one when crowded); the month under its first day."""
+    """Day of month under each bar (a week's first day; every other one when crowded); the month under
+    its first bar."""
     from bot.charts.canvas import MUTED
     from bot.charts.frame import SMALL
 
     every = 1 if canvas.text_width("30", SMALL) + 8 <= slot else 2
-    labelled = set(labelled_days([day.day for day in figures.days], every))
-    for i, day in enumerate(figures.days):
+    dates = [day.day for day in figures.days]
+    labelled = set(labelled_weeks(dates, every) if figures.weekly else labelled_days(dates, every))
+    for i, day in enumerate(dates):
         x = plot.left + slot * (i + 0.5)
         if i in labelled:
-            canvas.text((x, plot.bottom + 8), str(day.day.day), SMALL, fill=MUTED, anchor="ma")
-        if i == 0 or day.day.day == 1:
-            canvas.text((x, plot.bottom + 36), f"{day.day:%b}", SMALL, anchor="ma")
+            canvas.text((x, plot.bottom + 8), str(day.day), SMALL, fill=MUTED, anchor="ma")
+        if i == 0 or day.month != dates[i - 1].month:
+            canvas.text((x, plot.bottom + 36), f"{day:%b}", SMALL, anchor="ma")
 
 
 def labelled_days(days: Sequence[date], every: int) -> list[int]:
@@ -163,5 +168,16 @@ def labelled_days(days: Sequence[date], every: int) -> list[int]:
     for i, day in enumerate(days):
         first_next = i + 1 < len(days) and days[i + 1].day == 1
         if day.day == 1 or ((not shown or i - shown[-1] >= every) and not (every > 1 and first_next)):
+            shown.append(i)
+    return shown
+
+
+def labelled_weeks(weeks: Sequence[date], every: int) -> list[int]:
+    """The weeks whose first day is written: every `every`-th, always a month's first week (where its
+    name goes), never two closer than `every` bars: a month's first week is preferred to its neighbour."""
+    firsts = {i for i, week in enumerate(weeks) if i == 0 or week.month != weeks[i - 1].month}
+    shown: list[int] = []
+    for i in range(len(weeks)):
+        if i in firsts or ((not shown or i - shown[-1] >= every) and not (every > 1 and i + 1 in firsts)):
             shown.append(i)
     return shown

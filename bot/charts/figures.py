@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 TOP_TYPES = 5
+WEEK = timedelta(days=7)
 OTHER = "other"
 ZERO = Decimal(0)
 
@@ -53,18 +54,59 @@ class DailySpend:
     """Spend per local day for a period: consecutive days, oldest first (days without spend included).
 
     `scope` names a narrowing the figures carry ("type upscale"), said in the subtitle and alt text.
+    `weekly` (made by `by_week`): each entry is a week from Monday, dated by its first day in the
+    period (the first and last weeks may be cut short by the period), and `through` is the period's
+    last day.
     """
 
     zone: str
     days: tuple[DaySpend, ...]
     scope: str = ""
+    weekly: bool = False
+    through: date | None = None  # the last local day covered; None: the last entry's day
 
     def __post_init__(self) -> None:
         if not self.days:
             raise ValueError("A daily spend chart needs at least one day.")
         for before, after in zip(self.days, self.days[1:], strict=False):
-            if after.day != before.day + timedelta(days=1):
+            if after.day != before.day + timedelta(days=1) and not (
+                self.weekly and after.day.weekday() == 0 and after.day - before.day <= WEEK
+            ):
                 raise ValueError(f"The days of a daily spend chart must be consecutive ({after.day}).")
+        if self.through is not None and not self.days[-1].day <= self.through < self.days[-1].day + WEEK:
+            raise ValueError(f"A chart's last day {self.through} is not in its last entry.")
+
+    @property
+    def first_day(self) -> date:
+        return self.days[0].day
+
+    @property
+    def last_day(self) -> date:
+        return self.through or self.days[-1].day
+
+    def short_weeks(self) -> str:
+        """`first week 1 day, last week 6 days`: the weeks the period cuts short ("" for a daily chart),
+        so a short bar is not read as a quiet week."""
+        if not self.weekly:
+            return ""
+        ends = [day.day for day in self.days[1:]] + [self.last_day + timedelta(days=1)]
+        lengths = [(end - day.day).days for day, end in zip(self.days, ends, strict=True)]
+        short = [(which, n) for which, n in (("first", lengths[0]), ("last", lengths[-1])) if n < WEEK.days]
+        if len(lengths) == 1:
+            short = short[:1]
+        return ", ".join(f"{which} week {n} day" + ("" if n == 1 else "s") for which, n in short)
+
+    def by_week(self) -> DailySpend:
+        """The same spend in weeks from Monday: one entry a week, each the sum of its days."""
+        weeks: list[tuple[date, dict[str, Decimal]]] = []
+        for day in self.days:
+            if not weeks or day.day.weekday() == 0:
+                weeks.append((day.day, {}))
+            sums = weeks[-1][1]
+            for kind, amount in day.by_type.items():
+                sums[kind] = sums.get(kind, ZERO) + amount
+        entries = tuple(DaySpend(start, sums) for start, sums in weeks)
+        return DailySpend(self.zone, entries, self.scope, weekly=True, through=self.last_day)
 
     @property
     def total(self) -> Decimal:

@@ -37,10 +37,29 @@ class Plot:
 
 
 def header(canvas: Canvas, title: str, subtitle: str) -> float:
-    """Title and subtitle at the top left; returns the y below them."""
+    """Title and subtitle at the top left; returns the y below them. A subtitle wider than the card
+    (long filters, a long zone name) goes on as many lines as it needs, broken between its parts."""
     canvas.text((MARGIN, MARGIN - 6), title, TITLE, bold=True)
-    canvas.text((MARGIN, MARGIN + TITLE + 2), subtitle, BODY, fill=MUTED)
-    return MARGIN + TITLE + BODY + 14
+    y = MARGIN + TITLE + 2
+    for line in subtitle_lines(canvas, subtitle, WIDTH - 2 * MARGIN):
+        canvas.text((MARGIN, y), line, BODY, fill=MUTED)
+        y += BODY + 4
+    return y + 8
+
+
+def subtitle_lines(canvas: Canvas, subtitle: str, width: float) -> list[str]:
+    """The subtitle's " · " parts, as many to a line as fit in `width`; a part wider than a line alone
+    is cut, with "…"."""
+    lines: list[str] = []
+    for part in subtitle.split(" · "):
+        joined = f"{lines[-1]} · {part}" if lines else part
+        if lines and canvas.text_width(joined, BODY) <= width:
+            lines[-1] = joined
+            continue
+        while canvas.text_width(part, BODY) > width and len(part) > 1:
+            part = part[:-2] + "…"
+        lines.append(part)
+    return lines
 
 
 def legend(canvas: Canvas, y: float, entries: Sequence[tuple[str, str, str]]) -> float:

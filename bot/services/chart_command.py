@@ -1,4 +1,5 @@
-"""`/katalo chart [PERIOD]`: the daily spend chart for a period, posted in the channel it was asked in.
+"""`/katalo chart [PERIOD]`: the spend chart for a period (a bar a day; a bar a week beyond MAX_DAYS
+days), posted in the channel it was asked in.
 
 A private (ephemeral) answer cannot carry files in Slack, so the picture goes to the channel, with a
 one-line message naming who asked, the period and its total; the asker gets a private line saying
@@ -23,10 +24,8 @@ from bot.ledger.mirror import LedgerMirror
 from bot.ledger.spend import SpendQueries
 from bot.parsing import ChartIntent
 from bot.periods import Period, PeriodSpec, resolve
-from bot.services.charts import daily_spend, share_chart, zone_name
+from bot.services.charts import daily_spend, share_chart
 from bot.services.spend import MIRROR_MAX_AGE, MIRROR_TIME_LIMIT, billing_bounds
-
-MAX_CHART_DAYS = MAX_DAYS  # what the daily chart can draw
 
 
 @dataclass
@@ -50,20 +49,23 @@ class ChannelCharts:
         if isinstance(period, str):
             return _note(escape(period))
         figures = daily_spend(SpendQueries(self.mirror.store.engine), period, now)
-        dates = span(figures.days[0].day, figures.days[-1].day)
+        if period.day_count > MAX_DAYS:
+            figures = figures.by_week()
+        unit = "weekly" if figures.weekly else "daily"
+        dates = span(figures.first_day, figures.last_day)
         asked_by = f"{mention(user)} asked for the" if user else "The"
         failure = share_chart(
             self.slack,
             lambda: render_daily_spend(figures),
-            filename=f"katalo-daily-spend-{period.first_day}-{period.last_day}.png",
-            title=f"Daily spend, {dates}",
+            filename=f"katalo-{unit}-spend-{period.first_day}-{period.last_day}.png",
+            title=f"{unit.capitalize()} spend, {dates}",
             channel=channel,
-            comment=f"{asked_by} daily spend, {dates} ({figures.zone}): {usd(figures.total)} in total.",
+            comment=f"{asked_by} {unit} spend, {dates} ({figures.zone}): {usd(figures.total)} in total.",
         )
         if failure is not None:  # it names the fix when there is one (UPLOAD_FIXES)
             return _note(escape(failure) + ".")
         return _note(
-            f"Posted the daily spend chart for {escape(dates)} in this channel "
+            f"Posted the {unit} spend chart for {escape(dates)} in this channel "
             "(a private answer cannot carry a picture in Slack)."
         )
 
@@ -73,11 +75,6 @@ class ChannelCharts:
         period = resolve(spec, now=now, zone=self.zone, billing=billing)
         if not isinstance(period, Period):
             return period.sentence
-        if period.day_count > MAX_CHART_DAYS:
-            return (
-                f"A chart shows at most {MAX_CHART_DAYS} days, one bar each; {spec.text} has "
-                f"{period.day_count} ({zone_name(self.zone)}): ask for a shorter period."
-            )
         return period
 
 

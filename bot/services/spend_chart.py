@@ -1,4 +1,4 @@
-"""The daily spend chart that goes with a spend answer shared to a channel.
+"""The spend chart that goes with a spend answer shared to a channel or posted in a mention's thread.
 
 A private (ephemeral) answer cannot carry files in Slack, so only a shared answer gets a picture: the
 daily spend of the same local days and the same filters, read in the answer's own snapshot (so the
@@ -6,8 +6,9 @@ alt text's total is the message's total), uploaded with files_upload_v2 into the
 thread, as the digest does with its charts: the picture sits under the answer it illustrates, and
 the channel gets one message per share, not two.
 
-A chart is drawn for periods with 2 to `MAX_DAYS` begun days (one bar a day); a longer or a one-day
-period is shared without one, and the sharer is told why. Drawing and uploading are best effort
+A chart is drawn for periods with 2 to `MAX_DAYS` begun days with one bar a day, for longer ones (up
+to the 400 days a question may take) with one bar a week from Monday; a one-day period is shared
+without one, and the sharer is told why. Drawing and uploading are best effort
 (bot.services.charts.share_chart): a failure is logged with its cause and told to the sharer; the
 shared text is already out.
 """
@@ -28,7 +29,7 @@ from bot.periods import Period
 from bot.services.charts import daily_spend, share_chart
 from bot.spend_parsing import SpendQuestion
 
-CHART_DAYS = range(2, MAX_DAYS + 1)  # begun local days a shared answer's chart is drawn for
+CHART_DAYS = range(2, MAX_DAYS + 1)  # begun local days drawn a bar a day; more, a bar a week
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,18 @@ class ChannelAnswer:
 def chart_for(
     queries: SpendQueries, question: SpendQuestion, period: Period, now: datetime
 ) -> DailySpend | str:
-    """The figures of the answer's daily chart, or why there is none (a sentence)."""
+    """The figures of the answer's chart (a bar a day, or a week for more than MAX_DAYS days), or why
+    there is none (a sentence)."""
     begun = sum(1 for _, start, _ in period.days() if start < now)
-    if begun not in CHART_DAYS:
+    if begun < CHART_DAYS.start:
         so_far = " so far" if begun < period.day_count else ""
         return (
-            f"Shared without a chart: a daily chart is drawn for 2 to {MAX_DAYS} days, one bar each, and "
+            f"Shared without a chart: a spend chart is drawn for {CHART_DAYS.start} days or more, and "
             f"{period.spec.text} has {begun:,}{so_far}."
         )
     only = SpendFilter(question.types, question.configs)
-    return daily_spend(queries, period, now, only, scope(question))
+    figures = daily_spend(queries, period, now, only, scope(question))
+    return figures if begun in CHART_DAYS else figures.by_week()
 
 
 def scope(question: SpendQuestion) -> str:
@@ -74,12 +77,13 @@ def post_chart(slack: WebClient, shared: ChannelAnswer, *, channel: str, thread_
 def upload_chart(slack: WebClient, figures: DailySpend, *, channel: str, thread_ts: str) -> str | None:
     """Draw and upload a daily chart into a thread; None when it went, else why not, as the end of a
     sentence whose subject is the chart (` could not be uploaded (missing_scope): reinstall …`)."""
-    first, last = figures.days[0].day, figures.days[-1].day
-    title = f"Daily spend, {span(first, last)}"
+    first, last = figures.first_day, figures.last_day
+    unit = "weekly" if figures.weekly else "daily"
+    title = f"{unit.capitalize()} spend, {span(first, last)}"
     failure = share_chart(
         slack,
         lambda: render_daily_spend(figures),
-        filename=f"katalo-daily-spend-{first}-{last}.png",
+        filename=f"katalo-{unit}-spend-{first}-{last}.png",
         title=title,
         channel=channel,
         thread_ts=thread_ts,

@@ -207,7 +207,7 @@ def share_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[s
     spend = Spend(client, mirror, zone=ZoneInfo("Europe/Berlin"))
     spend.answer(SpendQuestion())  # the first answer catches the mirror up: not what is timed
     figures: dict[str, Any] = {}
-    periods = {"last 7 days": 7, "last 31 days": 31, "last 62 days": 62}
+    periods = {"last 7 days": 7, "last 31 days": 31, "last 62 days": 62, "last 400 days": 400}
     for name, days in periods.items():
         question = SpendQuestion(period=PeriodSpec("last_days", days=days))
         shared = spend.for_channel(question, shared_by="U0BENCH")

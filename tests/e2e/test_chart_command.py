@@ -56,10 +56,13 @@ def test_an_unreadable_period_gets_a_sentence_and_nothing_is_uploaded(chart_bot)
     assert chart_bot.slack.calls("files.getUploadURLExternal") == []
 
 
-def test_a_period_too_long_to_draw_says_so(chart_bot):
-    reply = ask(chart_bot, "chart 2026-01-01..2026-06-30")
-    assert "A chart shows at most 62 days" in shown(reply)
-    assert chart_bot.slack.uploads() == []
+def test_a_period_longer_than_sixty_two_days_is_drawn_a_week_a_bar(chart_bot):
+    reply = ask(chart_bot, "chart 2026-09-13..2026-11-14")
+    assert reply["text"].startswith("Posted the weekly spend chart for Sep 13 - Nov 14, 2026 ")
+    [shared] = chart_bot.slack.uploads(chart_bot.channel)
+    total = spent(chart_bot, date(2026, 9, 13), date(2026, 11, 14))
+    assert shared.title == "Weekly spend, Sep 13 - Nov 14, 2026"
+    assert shared.alt_txt is not None and f"total ${total:,.2f} over 10 weeks" in shared.alt_txt
 
 
 def test_a_channel_without_the_bot_gets_what_to_do(chart_bot):

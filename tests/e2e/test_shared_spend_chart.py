@@ -98,23 +98,36 @@ def test_two_to_sixty_two_days_get_a_chart(spend_bot, question, days):
     assert alt is not None and f"over {days} days" in alt
 
 
-@pytest.mark.parametrize(
-    ("question", "sentence"),
-    [
-        ("spend 2026-11-03", "and 2026-11-03 has 1."),
-        ("spend 2026-09-13..2026-11-14", "and 2026-09-13..2026-11-14 has 63."),
-    ],
-)
-def test_a_period_without_a_daily_chart_is_shared_with_a_sentence(spend_bot, handled, question, sentence):
-    """One day, or more than 62: the text is shared, no file, and the sharer is told why privately."""
-    url = share(spend_bot, question)
+def test_a_one_day_period_is_shared_without_a_chart_and_a_sentence_why(spend_bot, handled):
+    """One bar says nothing a text answer does not: the text is shared, no file, and the sharer is told."""
+    url = share(spend_bot, "spend 2026-11-03")
     [note] = spend_bot.slack.wait_for_posts(url)
     handled.wait("handle_share")
     assert spend_bot.slack.messages(spend_bot.channel)  # the answer itself went out
     assert note["response_type"] == "ephemeral"
-    assert "Shared without a chart: a daily chart is drawn for 2 to 62 days" in note["text"]
-    assert note["text"].endswith(sentence)
+    assert (
+        note["text"]
+        == "Shared without a chart: a spend chart is drawn for 2 days or more, and 2026-11-03 has 1."
+    )
     assert spend_bot.slack.calls("files.getUploadURLExternal") == []
+
+
+def test_more_than_sixty_two_days_get_a_bar_a_week(spend_bot):
+    """63 days from a Sunday: 10 weeks from Monday (the first of 1 day, the last of 6), each week's
+    total and the whole from the sandbox's own events over New York days."""
+    first, last = date(2026, 9, 13), date(2026, 11, 14)
+    share(spend_bot, f"spend {first}..{last}")
+    shared = uploaded(spend_bot)
+    assert shared.filename == f"katalo-weekly-spend-{first}-{last}.png"
+    assert shared.title == "Weekly spend, Sep 13 - Nov 14, 2026"
+    starts = [first, *(date(2026, 9, 14) + timedelta(weeks=n) for n in range(9))]
+    ends = [*(start - timedelta(days=1) for start in starts[1:]), last]
+    weeks = {start: spent(spend_bot, start, end) for start, end in zip(starts, ends, strict=True)}
+    biggest = max(weeks, key=lambda start: (weeks[start], -start.toordinal()))
+    alt = shared.alt_txt
+    assert alt is not None and "(weeks from Monday, first week 1 day, last week 6 days; days in" in alt
+    assert f"total ${spent(spend_bot, first, last):,.2f} over 10 weeks" in alt
+    assert f"Biggest week of {biggest:%b %-d}: ${weeks[biggest]:,.2f}" in alt
 
 
 def test_a_refused_upload_leaves_the_text_shared_and_says_why(spend_bot, caplog):
