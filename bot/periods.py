@@ -164,7 +164,7 @@ def resolve(
         return PeriodProblem(f"{_dates(first, last)} is in the future (today is {today.isoformat()}).")
     if (last - first).days + 1 > MAX_DAYS:
         return PeriodProblem(
-            f"{_dates(first, last)} spans {(last - first).days + 1} days: ask for at most {MAX_DAYS}."
+            f"{_dates(first, last)} spans {(last - first).days + 1:,} days: ask for at most {MAX_DAYS}."
         )
     return Period(
         spec, first, last, zone, local_midnight(first, zone), local_midnight(last + timedelta(days=1), zone)

@@ -181,6 +181,7 @@ def test_billing_period_unknown_is_a_sentence():
         ("2026-11-05", "in the future"),
         ("2026-12", "in the future"),
         ("2025-01-01..2026-11-01", "spans 670 days"),
+        ("2020-01-01..2026-11-01", "spans 2,497 days"),  # a long one with its thousands separated
         ("last 401 days", "at most 400"),
         ("last 0 days", "at least one day"),
     ],
