@@ -29,7 +29,7 @@ from bot.db.schema import ledger_events
 from bot.db.types import micros_to_dollars
 from bot.figures import DaySpend, SpendRow, SpendTotals
 from bot.ledger.spend_days import day_sums
-from bot.ledger.spend_jobs import JobWindow
+from bot.ledger.spend_jobs import JobWindow, in_window
 from bot.ledger.spend_rows import SpendFilter as SpendFilter  # re-exported: callers name it from here
 from bot.ledger.spend_rows import sums, where, window_rows
 
@@ -98,6 +98,12 @@ class SpendQueries:
         rows = self._rows(_grouped(start, end, by, only).add_columns(groups).limit(limit))
         found = [SpendRow(row.key, micros_to_dollars(row.amount), int(row.events)) for row in rows]
         return found, (rows[0].groups if rows else 0)
+
+    def job_amounts(self, jobs: Sequence[str], start: datetime, end: datetime) -> dict[str, Decimal]:
+        """The amount of each of `jobs` in [start, end), read from its events through the job index;
+        jobs without an event there are left out."""
+        found = in_window(self._rows, sorted(set(jobs)), start, end, _ALL)
+        return {job: micros_to_dollars(micros) for job, (micros, _) in found.items()}
 
     def by_day(
         self, days: Sequence[tuple[date, datetime, datetime]], only: SpendFilter = _ALL

@@ -54,7 +54,7 @@ class JobWindow:
         self._leaving = sum(1 for _, first, last in found if first >= self._lo and last >= self._hi)
         self.straddlers: dict[str, tuple[int, int]] | None = None
         if len({job for job, _, _ in found}) <= _MAX_STRADDLERS:
-            self.straddlers = _in_window(run, sorted({job for job, _, _ in found}), start, end, only)
+            self.straddlers = in_window(run, sorted({job for job, _, _ in found}), start, end, only)
         self._count: int | None = None
 
     def count(self) -> int:
@@ -128,7 +128,7 @@ class JobWindow:
         return {(row[0], row[1], row[2]) for row in self._run(union(*parts))}  # type: ignore[arg-type]
 
 
-def _in_window(
+def in_window(
     run: Run, jobs: list[str], start: datetime, end: datetime, only: SpendFilter
 ) -> dict[str, tuple[int, int]]:
     """(micro-dollars, events) of each of `jobs` within [start, end), read from its events; jobs

@@ -12,13 +12,15 @@ has reached the ledger's start. The cause (bot.alerts.cause) is read only when a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
-from bot.alerts.cause import DayBreakdown, Drivers, explain
+from bot.alerts.cause import TOP, DayBreakdown, Drivers, Rise, drivers, explain
 from bot.alerts.spike import WINDOW_DAYS, SpikeCheck, SpikeParams, check_day
 from bot.blocks.alerts import AlertView, DriverGroup, DriverRow
 from bot.db.alert_store import PostedAlert
+from bot.figures import SpendRow
 from bot.formatting import usd
 from bot.ledger.spend import SpendQueries, by_day_and_type
 from bot.periods import day_bounds, local_midnight
@@ -106,6 +108,7 @@ def _view(
     index = days.index(check.day)
     history = days[max(0, index - WINDOW_DAYS) : index]
     cause = explain(_breakdown(queries, check.day, zone), [_breakdown(queries, d, zone) for d in history])
+    cause = replace(cause, by_job=_job_drivers(queries, check.day, len(history), zone))
     groups = (("Usage types", cause.by_type), ("Configs", cause.by_config), ("Jobs", cause.by_job))
     rise = check.amount - usual
     return AlertView(
@@ -126,12 +129,42 @@ def _rows(drivers: Drivers) -> tuple[DriverRow, ...]:
 
 
 def _breakdown(queries: SpendQueries, day: date, zone: tzinfo) -> DayBreakdown:
-    """One local day's spend by usage type, config fingerprint and job (what the cause compares)."""
+    """One local day's spend by usage type and config fingerprint (jobs: `_job_drivers`)."""
     start, end = day_bounds(day, zone)
     by_type: dict[str, Decimal] = {}
     for cell in by_day_and_type(queries, [(day, start, end)]):
         kind = cell.usage_type or UNSPECIFIED
         by_type[kind] = by_type.get(kind, Decimal(0)) + cell.amount_usd
     configs = {row.key or UNSPECIFIED: row.amount_usd for row in queries.breakdown(start, end, "config")}
-    jobs = {row.key or UNSPECIFIED: row.amount_usd for row in queries.breakdown(start, end, "job")}
-    return DayBreakdown(by_type, configs, jobs)
+    return DayBreakdown(by_type, configs)
+
+
+def _job_drivers(queries: SpendQueries, day: date, history_days: int, zone: tzinfo) -> Drivers:
+    """The jobs whose spend rose most on `day` against the `history_days` days before it, as `explain`
+    finds them from every job's amount each day, without reading the thousands of jobs of 29 days.
+
+    Only a job spent on `day` can rise, and by at most its amount that day. So the largest jobs of the
+    day come from the per-job rollups, and only theirs are read for the days before; once the TOP-th
+    rise found ranks ahead of the smallest of those amounts, no other job can outrank it (`_ahead`).
+    The total rise is the day's amount less the mean day before, as the sum over every job gives it.
+    """
+    start, end = day_bounds(day, zone)
+    before = day_bounds(day - timedelta(days=history_days), zone)[0]
+    usual_total = queries.amount(before, start) / history_days if history_days else Decimal(0)
+    total_rise = queries.amount(start, end) - usual_total
+    limit = 4 * TOP
+    while True:
+        rows, jobs = queries.top(start, end, "job", limit=limit)
+        spent = {row.key or UNSPECIFIED: row.amount_usd for row in rows}
+        earlier = queries.job_amounts(list(spent), before, start) if history_days else {}
+        found = drivers(spent, {job: amount / history_days for job, amount in earlier.items()})
+        if len(rows) >= jobs or (len(found.named) == TOP and _ahead(found.named[-1], rows[-1])):
+            return Drivers(found.named, total_rise)
+        limit *= 4
+
+
+def _ahead(rise: Rise, last: SpendRow) -> bool:
+    """Whether no job below the day's largest `last` can outrank `rise`: such a job rises by at most
+    its amount (at most `last`'s), and where equal, its id comes after `last`'s, as both orders rank
+    ties by key (fixed unit prices make ties the rule, not the exception)."""
+    return (-rise.rise, rise.key) <= (-last.amount_usd, last.key)
