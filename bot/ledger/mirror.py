@@ -55,8 +55,8 @@ class LedgerMirror:
     def run_sync(
         self, *, deadline: float | None = None, progress: ProgressCallback | None = None
     ) -> SyncReport:
-        """The clock's and `katalo-bot sync`'s sync, which also checks the hour buckets (LedgerSync.run)."""
-        return self.sync.run(deadline=deadline, progress=progress, check_rollups=True)
+        """The clock's and `katalo-bot sync`'s sync, which also looks after the tables (LedgerSync.run)."""
+        return self.sync.run(deadline=deadline, progress=progress, maintain=True)
 
     def ensure_fresh(self, max_age: float, time_limit: float) -> Freshness:
         """Sync first when the last complete sync is older than `max_age` s, within `time_limit` s."""

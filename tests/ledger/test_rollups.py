@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import MetaData, Table, insert, inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from bot.db.engine import make_engine, open_database
 from bot.db.migrate import upgrade_schema
@@ -266,6 +267,25 @@ def test_migrating_a_0011_mirror_sums_its_quarter_hours_into_hours(database_url)
     migrated = open_database(database_url)
     assert stored_buckets(migrated) == +expected_buckets(events)
     migrated.dispose()
+
+
+def test_a_vacuum_that_fails_is_logged_and_the_sync_still_succeeds(
+    engine, start_sandbox, monkeypatch, caplog
+):
+    """The table upkeep after a sync is best effort: a refused VACUUM (a statement timeout, say) is a
+    warning, and the sync that stored the events reports success."""
+    monkeypatch.setattr("bot.ledger.sync.ANALYZE_AFTER", 100)
+
+    def refused(self, *, vacuum=False):
+        if vacuum:
+            raise OperationalError("VACUUM", {}, Exception("canceling statement due to statement timeout"))
+
+    monkeypatch.setattr("bot.ledger.store.LedgerStore.refresh_statistics", refused)
+    sandbox = start_sandbox(SandboxLedger(seed=3, events=150, now=NOW, days=2))
+    with caplog.at_level("WARNING", logger="bot.ledger.sync"):
+        report = mirror_for(engine, sandbox).run_sync()
+    assert report.complete and report.error is None and report.events_new == 150
+    assert "looking after the ledger tables after the sync failed: OperationalError" in caplog.text
 
 
 def test_events_an_older_version_stored_without_hour_buckets_are_summed_in_by_the_next_sync(
