@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from bot.db.schema import ledger_rollups
 
@@ -133,3 +133,52 @@ def _new_row(key: Key, amount: int, events: int) -> dict[str, Any]:
         "amount_micros": amount,
         "events": events,
     }
+
+
+def repair_hours(connection: Connection) -> list[datetime]:
+    """Sum again from its quarter hours each UTC day whose hour rows do not add up to its day row.
+
+    A process of the version before hour buckets still syncing after migration 0012 ran (a rolling
+    deploy) adds its events to the quarter-hour and day buckets only. Every stored event is in its
+    day's row and in its hour's, so a day whose hours sum to another amount or count than its day row
+    lost some: its hour rows are rebuilt from its quarter rows, which that version kept. Run it where
+    no other sync writes (the sync lock held). Returns the days rebuilt (their UTC midnights).
+    """
+    summed = select(_R.bucket_start, func.sum(_R.amount_micros), func.sum(_R.events)).group_by(
+        _R.bucket_start
+    )
+    by_day: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
+    for start, micros, events in connection.execute(summed.where(_R.span_minutes == minutes(HOUR))):
+        sums = by_day[floor(_utc(start), DAY)]
+        sums[0] += int(micros)
+        sums[1] += int(events)
+    days = {
+        _utc(start): [int(micros), int(events)]
+        for start, micros, events in connection.execute(summed.where(_R.span_minutes == minutes(DAY)))
+    }
+    broken = sorted(
+        day for day in days.keys() | by_day.keys() if days.get(day, [0, 0]) != by_day.get(day, [0, 0])
+    )
+    for day in broken:
+        inside = (_R.bucket_start >= day, _R.bucket_start < day + DAY)
+        connection.execute(delete(ledger_rollups).where(_R.span_minutes == minutes(HOUR), *inside))
+        columns = (_R.bucket_start, _R.usage_type, _R.config_fingerprint, _R.billable, _R.amount_micros)
+        quarters = select(*columns, _R.events).where(_R.span_minutes == minutes(QUARTER), *inside)
+        add_sums(connection, hours_of(connection.execute(quarters)))
+    return broken
+
+
+def hours_of(quarters: Iterable[Any]) -> dict[Key, list[int]]:
+    """The hour buckets' [micro-dollars, events] summed from quarter-hour rows (bucket start, usage
+    type, config, billable, micro-dollars, events): each hour is the sum of its four quarters."""
+    deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    for start, usage, config, billable, micros, events in quarters:
+        sums = deltas[(minutes(HOUR), floor(_utc(start), HOUR), usage, config, billable)]
+        sums[0] += int(micros)
+        sums[1] += int(events)
+    return deltas
+
+
+def _utc(moment: datetime) -> datetime:
+    """A stored bucket start as an aware UTC instant (SQLite's driver may hand it back naive)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -109,7 +109,7 @@ class DemoSession:
         self._driver.mention(f"<@UBOT> {text}")
         call = slack.wait_for_calls("chat.postMessage", before + 1, timeout=WAIT_SECONDS)[-1]
         self._show(_posted(call.params), "in the thread")
-        # A spend answer of 2 to 62 days is followed by its chart (or a line saying why it is not): the
+        # A spend answer of 2 days or more is followed by its chart (or a line saying why it is not): the
         # same question asked of the same service says whether one is due, rather than waiting to see.
         if self._deps.answers.in_thread(parse_mention(f"<@UBOT> {text}")).chart is None:
             return

@@ -55,7 +55,8 @@ class LedgerMirror:
     def run_sync(
         self, *, deadline: float | None = None, progress: ProgressCallback | None = None
     ) -> SyncReport:
-        return self.sync.run(deadline=deadline, progress=progress)
+        """The clock's and `katalo-bot sync`'s sync, which also looks after the tables (LedgerSync.run)."""
+        return self.sync.run(deadline=deadline, progress=progress, maintain=True)
 
     def ensure_fresh(self, max_age: float, time_limit: float) -> Freshness:
         """Sync first when the last complete sync is older than `max_age` s, within `time_limit` s."""

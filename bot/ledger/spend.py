@@ -5,13 +5,13 @@ integer micro-dollars and turned into Decimal dollars once, so it is exact to th
 PostgreSQL alike. An amount is `amount_usd` as the ledger gives it (a credited event carries 0).
 
 Sums by usage type and config are read from the rollups (bot/db/rollups.py): a window is covered by
-whole UTC days, then whole 15-minute buckets, then raw events for any edge that is not on a bucket
-boundary (spend_rows.py), so the figures are those of the raw events, for any instants. Distinct jobs and
-the top jobs are read from the per-job rollups, with the jobs crossing the window's edges read from
-their events (spend_jobs.py); the full breakdown by job reads the events. Days are grouped by the UTC
-instants of local midnights passed in (CASEs over instant ranges), never by a SQL date function, and
-summed from UTC-day buckets corrected at each local midnight (spend_days.py), so a 23- or 25-hour day
-is exact in any zone.
+whole UTC days, then whole hours, then whole 15-minute buckets, then raw events for any edge that is not
+on a bucket boundary (spend_rows.py), so the figures are those of the raw events, for any instants.
+Distinct jobs and the top jobs are read from the per-job rollups, with the jobs crossing the window's
+edges read from their events (spend_jobs.py); the full breakdown by job reads the events. Days are
+grouped by the UTC instants of local midnights passed in (CASEs over instant ranges), never by a SQL
+date function, and summed from UTC-day buckets corrected at each local midnight (spend_days.py), so a
+23- or 25-hour day is exact in any zone.
 """
 
 from __future__ import annotations
@@ -98,6 +98,13 @@ class SpendQueries:
         rows = self._rows(_grouped(start, end, by, only).add_columns(groups).limit(limit))
         found = [SpendRow(row.key, micros_to_dollars(row.amount), int(row.events)) for row in rows]
         return found, (rows[0].groups if rows else 0)
+
+    def has_refund(self, start: datetime, end: datetime) -> bool:
+        """Whether any event in [start, end) has a negative amount (a refund or correction)."""
+        query = select(_E.event_id).where(
+            _E.created_at >= start, _E.created_at < end, _E.amount_usd < Decimal(0)
+        )
+        return bool(self._rows(query.limit(1)))
 
     def job_amounts(self, jobs: Sequence[str], start: datetime, end: datetime) -> dict[str, Decimal]:
         """The amount of each of `jobs` in [start, end), read from its events through the job index;

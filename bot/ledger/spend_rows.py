@@ -2,7 +2,7 @@
 
 `window_rows` turns a window (or abutting days) into one subquery of rows (at, usage_type,
 config_fingerprint, billable, micros, events) whose sums are exactly those of the events in it: whole
-UTC-day and 15-minute rollup buckets (bot/db/rollups.py) where they fit, the events themselves for
+UTC-day, hour and 15-minute rollup buckets (bot/db/rollups.py) where they fit, the events themselves for
 edges off the bucket grid. `at` is a bucket's start or an event's time, so a CASE over day starts
 (`day_index`) puts each row in its local day.
 """

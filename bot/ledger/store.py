@@ -26,7 +26,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from bot.db.claims import dialect_insert
 from bot.db.job_rollups import add_job_events
-from bot.db.rollups import add_events
+from bot.db.rollups import add_events, repair_hours
 from bot.db.schema import ledger_events, ledger_set_aside, ledger_sync_state
 from bot.katalo.models import BillingEvent, PageOrder
 from bot.ledger.records import SetAside, set_aside
@@ -138,6 +138,11 @@ class LedgerStore:
             return
         with self.engine.begin() as connection:
             connection.exec_driver_sql(f"ANALYZE {tables}")
+
+    def repair_hour_rollups(self) -> list[datetime]:
+        """The UTC days whose hour buckets had to be summed again (bot.db.rollups.repair_hours)."""
+        with self.engine.begin() as connection:
+            return repair_hours(connection)
 
     def stored_among(self, event_ids: Sequence[str]) -> bool:
         """Whether any of `event_ids` is already stored."""

@@ -49,7 +49,7 @@ def handle_mention(deps: Deps, body: dict[str, Any], event: dict[str, Any], clie
     else:
         answered = ChannelAnswer(build_refusal(), False)
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, **answered.message)
-    if answered.chart is not None:  # a spend answer of 2 to 62 days: its daily chart follows, best effort
+    if answered.chart is not None:  # a spend answer of 2 days or more: its chart follows, best effort
         failure = upload_chart(client, answered.chart, channel=channel, thread_ts=thread_ts)
         if failure is not None:  # logged with its cause; the thread is told, so whoever can fix it sees it
             note = escape(f"The chart{failure}.")

@@ -79,7 +79,7 @@ class Answers:
         raise AssertionError(f"unhandled intent {intent!r}")
 
     def in_thread(self, intent: Intent) -> ChannelAnswer:
-        """The reply to a mention, posted in its thread: a spend answer with its daily chart's figures."""
+        """The reply to a mention, posted in its thread: a spend answer with its chart's figures."""
         if isinstance(intent, SpendQuestion):
             assert self.spend is not None  # set in __post_init__
             try:
@@ -102,7 +102,7 @@ class Answers:
         return self._shareable(value, shared_by=shared_by)
 
     def for_channel(self, value: dict[str, Any], *, shared_by: str) -> ChannelAnswer:
-        """What Share posts for a button's value: the answer, and for a spend answer its daily chart."""
+        """What Share posts for a button's value: the answer, and for a spend answer its chart."""
         question = parse_spend(value["q"]) if isinstance(value.get("q"), str) else None
         if value.get("kind") == "spend" and isinstance(question, SpendQuestion):
             assert self.spend is not None  # set in __post_init__

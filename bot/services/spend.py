@@ -48,7 +48,7 @@ class Spend:
 
     def for_channel(self, question: SpendQuestion, *, shared_by: str | None) -> ChannelAnswer:
         """The answer as shared to a channel (or posted in a mention's thread: `shared_by` None), with
-        its daily chart's figures (bot.services.spend_chart)."""
+        its chart's figures (bot.services.spend_chart)."""
         return self._answer(question, shared_by=shared_by, charted=True)
 
     def _answer(self, question: SpendQuestion, *, shared_by: str | None, charted: bool) -> ChannelAnswer:
@@ -72,7 +72,7 @@ class Spend:
     def _report(
         self, question: SpendQuestion, period: Period, freshness: Freshness, now: datetime, *, charted: bool
     ) -> tuple[SpendReport, DailySpend | str | None]:
-        """The answer's figures, and (when `charted`) its daily chart's, all read in one snapshot."""
+        """The answer's figures, and (when `charted`) its chart's, all read in one snapshot."""
         only = SpendFilter(question.types, question.configs)
         # Days not yet begun (the rest of "this month") have nothing to show: they are left out.
         begun = [day for day in period.days() if day[1] < now]

@@ -34,7 +34,7 @@ CHART_DAYS = range(2, MAX_DAYS + 1)  # begun local days drawn a bar a day; more,
 
 @dataclass(frozen=True)
 class ChannelAnswer:
-    """An answer to post in a channel, and the daily chart for its thread (spend answers only)."""
+    """An answer to post in a channel, and the spend chart for its thread (spend answers only)."""
 
     message: Message
     worth_sharing: bool  # False: an error or help, for the one who pressed and not for the channel
@@ -75,8 +75,8 @@ def post_chart(slack: WebClient, shared: ChannelAnswer, *, channel: str, thread_
 
 
 def upload_chart(slack: WebClient, figures: DailySpend, *, channel: str, thread_ts: str) -> str | None:
-    """Draw and upload a daily chart into a thread; None when it went, else why not, as the end of a
-    sentence whose subject is the chart (` could not be uploaded (missing_scope): reinstall …`)."""
+    """Draw and upload a spend chart (daily or weekly) into a thread; None when it went, else why not,
+    as the end of a sentence whose subject is the chart (` could not be uploaded (missing_scope): …`)."""
     first, last = figures.first_day, figures.last_day
     unit = "weekly" if figures.weekly else "daily"
     title = f"{unit.capitalize()} spend, {span(first, last)}"

@@ -7,7 +7,8 @@ PNG is decoded as the Slack stand-in received it.
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -71,3 +72,13 @@ def test_a_channel_without_the_bot_gets_what_to_do(chart_bot):
     reply = ask(chart_bot, "chart last 7 days")
     assert "could not be uploaded (not_in_channel): invite the bot with `/invite @Katalo`" in shown(reply)
     assert chart_bot.slack.uploads() == []
+
+
+def test_a_long_period_only_begun_is_drawn_a_day_a_bar(chart_bot):
+    """101 days reaching into the future, 11 of them begun: drawn by day, as a shared answer's chart
+    would be, not as two weekly bars."""
+    first = datetime.now(ZoneInfo(ZONE)).date() - timedelta(days=10)
+    reply = ask(chart_bot, f"chart {first}..{first + timedelta(days=100)}")
+    assert reply["text"].startswith(f"Posted the daily spend chart for {first:%b %-d} - ")
+    [shared] = chart_bot.slack.uploads(chart_bot.channel)
+    assert shared.title.startswith(f"Daily spend, {first:%b %-d} - ")

@@ -83,3 +83,17 @@ def test_the_burst_job_leads_the_jobs_of_its_day(make_rig):
     fast = spike._job_drivers(SpendQueries(rig.engine), date(2026, 11, 20), HISTORY, zone)
     assert fast.named[0].amount >= 60 and fast.named[0].usual == 0
     assert fast.explained is not None and fast.explained > 0
+
+
+def test_a_refund_in_the_history_is_counted_as_every_jobs_sums_count_it(make_rig):
+    """A job refunded $100 ten days before: its usual day is negative, so on a day it spent nothing
+    it still rose, by more than any job of that day spent. It leads the jobs named, as before."""
+    ledger, rig = make_rig()
+    refund = ledger.index_at(wire.to_ms(datetime(2026, 11, 10, 12, tzinfo=UTC)), ledger.event_count)
+    ledger.override(refund, amount_usd="-100.00", job_id="job_refunded")
+    rig.runner.check()
+    queries, zone, day = SpendQueries(rig.engine), ZoneInfo("UTC"), date(2026, 11, 20)
+    fast = spike._job_drivers(queries, day, HISTORY, zone)
+    assert fast == brute_force(queries, day, HISTORY, zone)
+    assert fast.named[0].key == "job_refunded" and fast.named[0].amount == 0
+    assert fast.named[0].usual == Decimal("-100.00") / HISTORY

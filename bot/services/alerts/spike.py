@@ -16,11 +16,10 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
-from bot.alerts.cause import TOP, DayBreakdown, Drivers, Rise, drivers, explain
+from bot.alerts.cause import TOP, DayBreakdown, Drivers, drivers, explain, usual_by_key
 from bot.alerts.spike import WINDOW_DAYS, SpikeCheck, SpikeParams, check_day
 from bot.blocks.alerts import AlertView, DriverGroup, DriverRow
 from bot.db.alert_store import PostedAlert
-from bot.figures import SpendRow
 from bot.formatting import usd
 from bot.ledger.spend import SpendQueries, by_day_and_type
 from bot.periods import day_bounds, local_midnight
@@ -143,28 +142,34 @@ def _job_drivers(queries: SpendQueries, day: date, history_days: int, zone: tzin
     """The jobs whose spend rose most on `day` against the `history_days` days before it, as `explain`
     finds them from every job's amount each day, without reading the thousands of jobs of 29 days.
 
-    Only a job spent on `day` can rise, and by at most its amount that day. So the largest jobs of the
-    day come from the per-job rollups, and only theirs are read for the days before; once the TOP-th
-    rise found ranks ahead of the smallest of those amounts, no other job can outrank it (`_ahead`).
-    The total rise is the day's amount less the mean day before, as the sum over every job gives it.
+    With no negative amount (a refund) in those days, only a job spent on `day` can rise, and by at
+    most its amount that day. So the largest jobs of the day come from the per-job rollups, and only
+    theirs are read for the days before; once the TOP-th rise found is larger than the smallest of
+    those amounts, no other job can reach it. Ties at that amount widen the search rather than trust
+    the database to order job ids as Python does (its collation may not). With a refund, every job
+    of every day is read, as before. The total rise is the day's amount less the mean day before.
     """
     start, end = day_bounds(day, zone)
     before = day_bounds(day - timedelta(days=history_days), zone)[0]
     usual_total = queries.amount(before, start) / history_days if history_days else Decimal(0)
     total_rise = queries.amount(start, end) - usual_total
+    if queries.has_refund(before, end):
+        every_day = [_jobs_of(queries, day - timedelta(days=n), zone) for n in range(history_days, 0, -1)]
+        return drivers(_jobs_of(queries, day, zone), usual_by_key(every_day))
     limit = 4 * TOP
     while True:
         rows, jobs = queries.top(start, end, "job", limit=limit)
         spent = {row.key or UNSPECIFIED: row.amount_usd for row in rows}
         earlier = queries.job_amounts(list(spent), before, start) if history_days else {}
         found = drivers(spent, {job: amount / history_days for job, amount in earlier.items()})
-        if len(rows) >= jobs or (len(found.named) == TOP and _ahead(found.named[-1], rows[-1])):
+        last_amount = rows[-1].amount_usd if rows else Decimal(0)
+        settled = len(found.named) == TOP and found.named[-1].rise > last_amount
+        if settled or len(rows) < limit or len(rows) >= jobs:  # the second: every job has been read
             return Drivers(found.named, total_rise)
         limit *= 4
 
 
-def _ahead(rise: Rise, last: SpendRow) -> bool:
-    """Whether no job below the day's largest `last` can outrank `rise`: such a job rises by at most
-    its amount (at most `last`'s), and where equal, its id comes after `last`'s, as both orders rank
-    ties by key (fixed unit prices make ties the rule, not the exception)."""
-    return (-rise.rise, rise.key) <= (-last.amount_usd, last.key)
+def _jobs_of(queries: SpendQueries, day: date, zone: tzinfo) -> dict[str, Decimal]:
+    """Every job's spend on one local day (read from its events)."""
+    start, end = day_bounds(day, zone)
+    return {row.key or UNSPECIFIED: row.amount_usd for row in queries.breakdown(start, end, "job")}

@@ -13,13 +13,10 @@ Revision ID: 0012
 Revises: 0011
 """
 
-from collections import defaultdict
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from alembic import op
 
-from bot.db.rollups import HOUR, QUARTER, Key, add_sums, floor, minutes
+from bot.db.rollups import HOUR, QUARTER, add_sums, hours_of, minutes
 
 revision = "0012"
 down_revision = "0011"
@@ -50,18 +47,10 @@ def upgrade() -> None:
     query = query.where(c.span_minutes == minutes(QUARTER))
     after = 0  # keyset pages by id: memory stays bounded, and no cursor stays open on SQLite
     while rows := connection.execute(query.where(c.id > after).order_by(c.id).limit(_BATCH)).all():
-        deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
-        for _, start, usage, config, billable, micros, events in rows:
-            sums = deltas[(minutes(HOUR), floor(_aware(start), HOUR), usage, config, billable)]
-            sums[0] += micros
-            sums[1] += events
-        add_sums(connection, deltas)  # an hour split over two pages is added to the row the first made
+        # An hour split over two pages is added to the row the first page made.
+        add_sums(connection, hours_of(row[1:] for row in rows))
         after = rows[-1][0]
 
 
 def downgrade() -> None:
     op.get_bind().execute(sa.delete(_ROLLUPS).where(_ROLLUPS.c.span_minutes == minutes(HOUR)))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
