@@ -209,13 +209,12 @@ def test_two_syncs_past_the_lock_still_count_each_event_once(engine, start_sandb
     assert_rollups_match(engine, sandbox)
 
 
-def test_migrating_a_0005_mirror_backfills_the_rollups(database_url):
-    """Events stored before the rollups existed are summed into them by the migration."""
+def mirror_as_of(database_url: str, revision: str, ledger: SandboxLedger) -> list[BillingEvent]:
+    """A database left at `revision`, holding the ledger's events as that revision's table stored them
+    (and none of the rollups later revisions add); the events, to compute what they should sum to."""
     engine = make_engine(database_url)
-    upgrade_schema(engine, "0005")
-    assert "ledger_rollups" not in inspect(engine).get_table_names()
-    old = Table("ledger_events", MetaData(), autoload_with=engine)  # as revision 0005 left it
-    ledger = SandboxLedger(seed=9, events=700, now=NOW, days=5)
+    upgrade_schema(engine, revision)
+    old = Table("ledger_events", MetaData(), autoload_with=engine)  # as `revision` left it
     events = [BillingEvent.model_validate(e) for e in ledger.iter_events()]
     rows = [{**e.model_dump(include=set(old.c.keys())), "stored_at": NOW} for e in events]
     for row in rows:  # stored as whole micro-dollars, as bot.db.types.MicroDollars writes them
@@ -224,6 +223,21 @@ def test_migrating_a_0005_mirror_backfills_the_rollups(database_url):
     with engine.begin() as connection:
         connection.execute(insert(old), rows)
     engine.dispose()
+    return events
+
+
+def table_names(database_url: str) -> list[str]:
+    engine = make_engine(database_url)
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_migrating_a_0005_mirror_backfills_the_rollups(database_url):
+    """Events stored before the rollups existed are summed into them by the migration."""
+    events = mirror_as_of(database_url, "0005", SandboxLedger(seed=9, events=700, now=NOW, days=5))
+    assert "ledger_rollups" not in table_names(database_url)
     migrated = open_database(database_url)
     assert stored_buckets(migrated) == +expected_buckets(events)
     migrated.dispose()
@@ -231,19 +245,8 @@ def test_migrating_a_0005_mirror_backfills_the_rollups(database_url):
 
 def test_migrating_a_0008_mirror_backfills_the_job_rollups(database_url):
     """Events stored before the per-job rollups existed are summed into them by migration 0009."""
-    engine = make_engine(database_url)
-    upgrade_schema(engine, "0008")
-    assert "ledger_jobs" not in inspect(engine).get_table_names()
-    old = Table("ledger_events", MetaData(), autoload_with=engine)  # as revision 0008 left it
-    ledger = SandboxLedger(seed=11, events=900, now=NOW, days=5)
-    events = [BillingEvent.model_validate(e) for e in ledger.iter_events()]
-    rows = [{**e.model_dump(include=set(old.c.keys())), "stored_at": NOW} for e in events]
-    for row in rows:  # stored as whole micro-dollars, as bot.db.types.MicroDollars writes them
-        for money in ("unit_price_usd", "amount_usd"):
-            row[money] = None if row[money] is None else int(row[money] * 1_000_000)
-    with engine.begin() as connection:
-        connection.execute(insert(old), rows)
-    engine.dispose()
+    events = mirror_as_of(database_url, "0008", SandboxLedger(seed=11, events=900, now=NOW, days=5))
+    assert "ledger_jobs" not in table_names(database_url)
     migrated = open_database(database_url)
     assert stored_jobs(migrated) == expected_jobs(events)
     assert stored_starts(migrated) == expected_starts(expected_jobs(events))
