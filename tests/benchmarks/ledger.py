@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
+
 from bot.blocks.digest import build_digest
 from bot.charts.daily import render_daily_spend
 from bot.db import open_database
@@ -161,8 +163,10 @@ def digest_figures(sandbox: KataloDouble, database_url: str) -> dict[str, Any]:
     return {"digest_build_ms_p50": round(median_ms(build, 5), 1)}
 
 
-def spend_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[str, Any]:
-    """p50/p99 ms of whole spend answers (Europe/Berlin), and the most Katalo requests one answer made."""
+def spend_service(
+    sandbox: KataloDouble, database_url: str
+) -> tuple[Engine, KataloClient, LedgerMirror, Spend]:
+    """The spend answers (Europe/Berlin) over the synced mirror, caught up by one answer not timed."""
     engine = open_database(database_url)
     client = KataloClient(
         sandbox.url, SANDBOX_API_KEY, budget=RequestBudget(100_000), cache=SingleFlightCache(60)
@@ -171,7 +175,13 @@ def spend_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[s
     # present (as in tests/ledger/helpers.py), or every freshness check would re-read them.
     mirror = LedgerMirror(engine, client, now=lambda: max(datetime.now(UTC), sandbox.ledger.now))
     spend = Spend(client, mirror, zone=ZoneInfo("Europe/Berlin"))
-    spend.answer(SpendQuestion())  # the first answer catches the mirror up: not what is timed
+    spend.answer(SpendQuestion())
+    return engine, client, mirror, spend
+
+
+def spend_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[str, Any]:
+    """p50/p99 ms of whole spend answers (Europe/Berlin), and the most Katalo requests one answer made."""
+    engine, _, _, spend = spend_service(sandbox, database_url)
     figures: dict[str, Any] = {}
     most_requests = 0
     for name, spec in SPEND_PERIODS.items():
@@ -199,13 +209,7 @@ def spend_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[s
 def share_figures(sandbox: KataloDouble, database_url: str, runs: int) -> dict[str, Any]:
     """Median ms of a spend answer, the same answer for Share (with its chart's figures), drawing the
     chart; and of the digest's reconcile line (the period's totals and the stored check)."""
-    engine = open_database(database_url)
-    client = KataloClient(
-        sandbox.url, SANDBOX_API_KEY, budget=RequestBudget(100_000), cache=SingleFlightCache(60)
-    )
-    mirror = LedgerMirror(engine, client, now=lambda: max(datetime.now(UTC), sandbox.ledger.now))
-    spend = Spend(client, mirror, zone=ZoneInfo("Europe/Berlin"))
-    spend.answer(SpendQuestion())  # the first answer catches the mirror up: not what is timed
+    engine, client, mirror, spend = spend_service(sandbox, database_url)
     figures: dict[str, Any] = {}
     periods = {"last 7 days": 7, "last 31 days": 31, "last 62 days": 62, "last 400 days": 400}
     for name, days in periods.items():
