@@ -75,6 +75,8 @@ def _wait_until_refused(port: int, timeout: float = 10.0) -> None:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         except ConnectionRefusedError:
             return
+        except ConnectionResetError:  # the listener closed mid-handshake: the next try is refused
+            pass
         time.sleep(0.01)
     raise AssertionError(f"port {port} still accepts connections {timeout:g} s after SIGTERM")
 
